@@ -1,0 +1,1 @@
+"""The engine: graph recording (function), reverse mode (engine), grad and anomaly modes (mode)."""

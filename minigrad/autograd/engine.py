@@ -1,0 +1,242 @@
+"""Reverse-mode differentiation: `backward()` and `grad()` over an iterative topological order.
+
+One loop serves both: visit every recorded tensor after all of its consumers, call its op's rules
+once, sum the results back to each input's shape, and accumulate. Plain backward runs the rules on
+ndarrays; `create_graph=True` runs them on Tensors with recording on, so gradients are
+differentiable again.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from ..tensor import Tensor, _wrap, as_array
+from .mode import state as _mode
+
+_ndarray = np.ndarray
+_RELEASED = object()  # marks a tensor whose op has run its backward without retain_graph
+
+
+def sum_to_shape(g: Any, shape: tuple) -> Any:
+    """Undo broadcasting: sum `g` (ndarray or Tensor) over the axes that broadcasting added or stretched."""
+    shape = tuple(shape)
+    gshape = tuple(g.shape)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead < 0:  # a rule returned a smaller gradient: it broadcasts up to the input
+        return g.broadcast_to(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def topological_order(roots: Sequence[Tensor]) -> list:
+    """Recorded tensors reachable from `roots`, each before the tensors it was computed from."""
+    order = []
+    visited = set()
+    stack = [(r, False) for r in roots if r._op is not None]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        for p in t._parents:
+            if isinstance(p, Tensor) and p._op is not None and p.requires_grad and id(p) not in visited:
+                stack.append((p, False))
+    order.reverse()
+    return order
+
+
+def _as_grad(value: Any, like: Tensor, create_graph: bool, what: str) -> Any:
+    """An upstream gradient for `like`: ndarray for plain backward, Tensor for create_graph."""
+    if value is None:
+        if like.data.size != 1:
+            raise RuntimeError(f"{what}: grad can be omitted only for a one-element output, but the output "
+                               f"has shape {like.shape}; pass a gradient of that shape")
+        arr = np.ones(like.shape, dtype=like.dtype)
+        return _wrap(arr) if create_graph else arr
+    if create_graph and isinstance(value, Tensor):
+        g = value
+    else:
+        g = as_array(value, dtype=like.dtype, copy=False)
+    if tuple(g.shape) != like.shape:
+        raise ValueError(f"{what}: gradient has shape {tuple(g.shape)}, but the output has shape {like.shape}")
+    if create_graph and not isinstance(g, Tensor):
+        g = _wrap(g)
+    return g
+
+
+def _run_hooks(t: Tensor, g: Any, create_graph: bool) -> Any:
+    for hook in t._hooks:
+        r = hook(g if isinstance(g, Tensor) else _wrap(g))
+        if r is not None:
+            if isinstance(r, Tensor):
+                r = r if create_graph else r.data
+            else:
+                r = as_array(r, dtype=t.dtype, copy=False)
+            if tuple(r.shape) != t.shape:
+                raise RuntimeError(f"hook: returned a gradient of shape {tuple(r.shape)} for a tensor of shape {t.shape}")
+            g = r
+    return g
+
+
+def _check_finite(g: Any, op_name: str, i: int) -> None:
+    arr = g.data if isinstance(g, Tensor) else np.asarray(g)
+    if not np.all(np.isfinite(arr)):
+        bad = "NaN" if np.isnan(arr).any() else "inf"
+        raise RuntimeError(f"detect_anomaly: the backward of '{op_name}' produced {bad} "
+                           f"in the gradient of its input {i}")
+
+
+def _fresh(g: Any, shared: set) -> bool:
+    """True when `g` is an array no one else can see, so a leaf may keep it without a copy."""
+    return type(g) is _ndarray and g.base is None and g.flags.writeable and id(g) not in shared
+
+
+def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+             targets: Optional[dict] = None) -> dict:
+    """Run reverse mode from `roots`. Without `targets`, accumulate into leaves' `.grad` (and retained
+    non-leaves'); with `targets` (id -> tensor), return {id: gradient} for those tensors instead."""
+    grads: dict = {}
+    shared: set = set()  # ids of arrays that are also visible elsewhere (root grads, pass-through rules)
+    leaves: dict = {}
+    for r, g in zip(roots, root_grads):
+        k = id(r)
+        if r._op is None:
+            leaves[k] = (r, g if k not in leaves else leaves[k][1] + g)
+        else:
+            grads[k] = g if k not in grads else grads[k] + g
+        shared.add(id(g))
+    found: dict = {}
+    anomaly = _mode.anomaly
+    prev_mode = _mode.grad_enabled
+    _mode.grad_enabled = create_graph
+    try:
+        for t in topological_order(roots):
+            k = id(t)
+            g = grads.pop(k, None)
+            if g is None:
+                continue
+            if t._hooks:
+                g = _run_hooks(t, g, create_graph)
+            if targets is not None:
+                if k in targets:
+                    found[k] = g
+            elif t._retain:
+                _accumulate(t, g, shared)
+            if t._saved is _RELEASED:
+                raise RuntimeError(f"backward: trying to backward through the graph a second time (at '{t._op.name}'); "
+                                   "its saved values were released by the first backward. "
+                                   "Pass retain_graph=True to the first backward() if you need to do this.")
+            op = t._op
+            parents = t._parents
+            if create_graph:
+                input_grads = op.input_grads(g, t, parents, parents, t._attrs)
+            else:
+                args = [p.data if isinstance(p, Tensor) else p for p in parents]
+                input_grads = op.input_grads(g, t.data, parents, args, t._attrs)
+            if not retain_graph:
+                t._saved = _RELEASED
+                op.release(t)
+            for i, (p, pg) in enumerate(zip(parents, input_grads)):
+                if pg is None:
+                    continue
+                if pg is g:
+                    shared.add(id(pg))
+                if pg.shape != p.data.shape:
+                    pg = sum_to_shape(pg, p.data.shape)
+                if pg.dtype != p.data.dtype:
+                    pg = pg.astype(p.data.dtype)
+                if anomaly:
+                    _check_finite(pg, op.name, i)
+                pk = id(p)
+                if p._op is None:
+                    prev = leaves.get(pk)
+                    leaves[pk] = (p, pg if prev is None else prev[1] + pg)
+                else:
+                    prev = grads.get(pk)
+                    grads[pk] = pg if prev is None else prev + pg
+        for k, (leaf, g) in leaves.items():
+            if leaf._hooks:
+                g = _run_hooks(leaf, g, create_graph)
+            if targets is not None:
+                if k in targets:
+                    found[k] = g
+            elif leaf.requires_grad:
+                _accumulate(leaf, g, shared)
+    finally:
+        _mode.grad_enabled = prev_mode
+    return found
+
+
+def _accumulate(t: Tensor, g: Any, shared: set) -> None:
+    """Add `g` into `t.grad`, never aliasing an array that someone else holds."""
+    if isinstance(g, Tensor):
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if t.grad is None:
+        arr = g if _fresh(g, shared) else np.array(g, dtype=t.data.dtype)
+        if type(arr) is not _ndarray:
+            arr = np.asarray(arr)
+        t.grad = _wrap(arr)
+        shared.add(id(arr))
+    else:
+        t.grad = _wrap(np.asarray(t.grad.data + g))
+
+
+def backward(tensor: Tensor, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Tensor.backward: accumulate gradients of `tensor` into every leaf that requires grad."""
+    if not tensor.requires_grad:
+        raise RuntimeError("backward: the tensor does not require grad and has no grad_fn "
+                           "(no input of its computation had requires_grad=True, or it was made under no_grad)")
+    g = _as_grad(grad, tensor, create_graph, "backward")
+    _execute([tensor], [g], retain_graph or create_graph, create_graph)
+
+
+def grad(outputs: Union[Tensor, Sequence[Tensor]], inputs: Union[Tensor, Sequence[Tensor]],
+         grad_outputs: Any = None, retain_graph: Optional[bool] = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """Gradients of `outputs` with respect to `inputs`, returned as a tuple; `.grad` is left untouched."""
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, _ndarray)):
+        gouts = [grad_outputs] * len(outs) if len(outs) == 1 or grad_outputs is None else None
+        if gouts is None:
+            raise ValueError("grad: give one grad_output per output")
+    else:
+        gouts = list(grad_outputs)
+    if len(gouts) != len(outs):
+        raise ValueError(f"grad: got {len(gouts)} grad_outputs for {len(outs)} outputs")
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor) or not o.requires_grad:
+            raise RuntimeError(f"grad: output {i} does not require grad and has no grad_fn")
+    root_grads = [_as_grad(g, o, create_graph, "grad") for g, o in zip(gouts, outs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = {id(t): t for t in ins}
+    found = _execute(outs, root_grads, retain_graph, create_graph, targets)
+    result = []
+    for i, t in enumerate(ins):
+        g = found.get(id(t))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad: input {i} was not used to compute the outputs; "
+                                   "pass allow_unused=True to get None for it")
+            result.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            g = _wrap(np.array(g, dtype=t.dtype))  # a copy: never alias the caller's arrays
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,263 @@
+"""How a primitive records itself in the graph, and `Function` for users' custom ops.
+
+A primitive is a numpy forward plus one derivative rule (vector-Jacobian product) per input,
+`rule(g, y, *inputs, **attrs) -> gradient for that input`, written with operators and minigrad ops.
+Every op accepts ndarrays as well as Tensors (ndarrays in, ndarray out, nothing recorded), so one
+rule serves both passes: the engine calls it with ndarrays for a plain backward (fast, no graph)
+and with Tensors under `create_graph=True` (recorded, so it can be differentiated again).
+Rules return gradients in the broadcast shape of the output; the engine sums them back to each
+input's shape in one place (`engine.sum_to_shape`).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from ..tensor import Tensor, _record, _wrap, as_array
+from .mode import state as _mode
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+_SCALARS = (int, float, bool)
+
+
+class Op:
+    """A primitive's identity in the graph: its name and one derivative rule per input."""
+
+    __slots__ = ("name", "vjps", "differentiable", "__weakref__")
+
+    def __init__(self, name: str, vjps: Sequence[Optional[Callable]], differentiable: bool = True) -> None:
+        self.name = name
+        self.vjps = tuple(vjps)
+        self.differentiable = differentiable
+
+    def input_grads(self, g: Any, y: Any, parents: tuple, args: Sequence, attrs: Optional[dict]) -> list:
+        """Gradient for each input that requires one (None for the others)."""
+        out = []
+        for vjp, p in zip(self.vjps, parents):
+            if vjp is not None and isinstance(p, Tensor) and p.requires_grad:
+                out.append(vjp(g, y, *args, **attrs) if attrs else vjp(g, y, *args))
+            else:
+                out.append(None)
+        return out
+
+    def release(self, tensor: Tensor) -> None:
+        """Drop what backward needed beyond the inputs (nothing, for built-in ops)."""
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+class VariadicOp(Op):
+    """An op over any number of tensors (concatenate, stack): one rule `vjp(i, g, y, *xs, **attrs)`."""
+
+    __slots__ = ("vjp",)
+
+    def __init__(self, name: str, vjp: Callable) -> None:
+        super().__init__(name, ())
+        self.vjp = vjp
+
+    def input_grads(self, g, y, parents, args, attrs):
+        return [self.vjp(i, g, y, *args, **attrs) if isinstance(p, Tensor) and p.requires_grad else None
+                for i, p in enumerate(parents)]
+
+
+def operand(v: Any) -> Any:
+    """A non-tensor operand as a constant: Python numbers stay weakly typed, other data -> ndarray."""
+    if type(v) in _SCALARS or isinstance(v, (_ndarray, np.generic)):
+        return v
+    return as_array(v, copy=False)
+
+
+def _finish(y: Any, op: Op, parents: tuple, attrs: Optional[dict], recording: bool) -> Tensor:
+    if type(y) is not _ndarray:
+        y = _asarray(y)
+    if recording and op.differentiable and y.dtype.kind == "f":
+        return _record(y, op, parents, attrs)
+    return _wrap(y)
+
+
+def unary(name: str, forward: Callable, vjp: Optional[Callable], differentiable: bool = True) -> Callable:
+    """Define a one-input primitive `f(x, **attrs)` from its numpy forward and derivative rule."""
+    op = Op(name, (vjp,), differentiable)
+
+    def apply(x, **attrs):
+        if not isinstance(x, Tensor):
+            return forward(x, **attrs)
+        y = forward(x.data, **attrs)
+        return _finish(y, op, (x,), attrs or None, x.requires_grad and _mode.grad_enabled)
+
+    apply.op = op
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = forward.__doc__
+    return apply
+
+
+def binary(name: str, forward: Callable, vjp_a: Callable, vjp_b: Callable) -> Callable:
+    """Define a two-input broadcasting primitive `f(a, b)`; shape errors name the op and both shapes."""
+    op = Op(name, (vjp_a, vjp_b))
+
+    def apply(a, b):
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        if not (ta or tb):
+            return forward(a, b)
+        if not ta:
+            a = operand(a)
+        if not tb:
+            b = operand(b)
+        try:
+            y = forward(a.data if ta else a, b.data if tb else b)
+        except ValueError as e:
+            if str(e).startswith(name + ":"):
+                raise
+            raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast") from e
+        recording = ((ta and a.requires_grad) or (tb and b.requires_grad)) and _mode.grad_enabled
+        return _finish(y, op, (a, b), None, recording)
+
+    apply.op = op
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = forward.__doc__
+    return apply
+
+
+def primitive(name: str, forward: Callable, *vjps: Optional[Callable], variadic: bool = False,
+              differentiable: bool = True) -> Callable:
+    """Define a primitive with any number of positional inputs and keyword attributes."""
+    op = VariadicOp(name, vjps[0]) if variadic else Op(name, vjps, differentiable)
+
+    def apply(*args, **attrs):
+        if not any(isinstance(a, Tensor) for a in args):
+            return forward(*args, **attrs)
+        args = tuple(a if isinstance(a, Tensor) else operand(a) for a in args)
+        y = forward(*[a.data if isinstance(a, Tensor) else a for a in args], **attrs)
+        recording = _mode.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        return _finish(y, op, args, attrs or None, recording)
+
+    apply.op = op
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = forward.__doc__
+    return apply
+
+
+# --------------------------------------------------------------------------- custom functions
+
+class FunctionCtx:
+    """The `ctx` passed to a custom Function: save what backward needs, read it back as Tensors."""
+
+    def __init__(self) -> None:
+        self._saved: tuple = ()
+        self._inputs: tuple = ()
+        self._output: Optional[Tensor] = None
+        self.needs_input_grad: tuple = ()
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """Saved values as Tensors: an input's or the output's array comes back as that very tensor,
+        so a backward written with Tensor ops can itself be differentiated."""
+        if self._saved is None:
+            raise RuntimeError("saved_tensors: they were released by an earlier backward; "
+                               "pass retain_graph=True to backward through the graph again")
+        out = []
+        for s in self._saved:
+            out.append(self._as_tensor(s))
+        return tuple(out)
+
+    def _as_tensor(self, s: Any) -> Any:
+        if s is None or isinstance(s, Tensor):
+            return s
+        for t in self._inputs:
+            if isinstance(t, Tensor) and t.data is s:
+                return t
+        if self._output is not None and self._output.data is s:
+            return self._output
+        return _wrap(_asarray(s))
+
+
+class FunctionOp(Op):
+    """The graph entry of a user-defined Function: calls its backward once for all inputs."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: type) -> None:
+        super().__init__(fn.__name__, ())
+        self.fn = fn
+
+    def input_grads(self, g, y, parents, args, attrs):
+        ctx = attrs["ctx"]
+        if ctx._saved is None:
+            raise RuntimeError(f"{self.name}: backward through the graph a second time, but its saved values "
+                               "were released; pass retain_graph=True to the first backward")
+        gt = g if isinstance(g, Tensor) else _wrap(_asarray(g))
+        ctx._output = y if isinstance(y, Tensor) else None  # set only while backward runs: no cycle
+        try:
+            grads = self.fn.backward(ctx, gt)
+        finally:
+            ctx._output = None
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(parents):
+            raise RuntimeError(f"{self.name}.backward returned {len(grads)} gradients, expected {len(parents)} "
+                               "(one per input of forward, None for non-tensors)")
+        create = isinstance(g, Tensor) and _mode.grad_enabled
+        out = []
+        for i, (gi, p) in enumerate(zip(grads, parents)):
+            if gi is None or not (isinstance(p, Tensor) and p.requires_grad):
+                out.append(None)
+                continue
+            if isinstance(gi, Tensor):
+                gi = gi if create else gi.data
+            else:
+                gi = _asarray(gi)
+                gi = _wrap(gi) if create else gi
+            if tuple(gi.shape) != p.shape and np.broadcast_shapes(gi.shape, p.shape) != tuple(gi.shape):
+                raise RuntimeError(f"{self.name}.backward: gradient {i} has shape {tuple(gi.shape)}, "
+                                   f"but input {i} has shape {p.shape}")
+            out.append(gi)
+        return out
+
+    def release(self, tensor: Tensor) -> None:
+        tensor._attrs["ctx"]._saved = None
+
+
+class Function:
+    """Base class for a custom differentiable op.
+
+    Subclass with two static methods: `forward(ctx, *inputs)` gets ndarrays (non-tensor arguments
+    pass through) and returns an ndarray; `backward(ctx, grad)` gets Tensors and returns one gradient
+    per input (Tensor, ndarray or None). Call as `MyOp.apply(*args)`.
+    """
+
+    _op: Optional[FunctionOp] = None
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        op = cls.__dict__.get("_op")
+        if op is None:
+            op = FunctionOp(cls)
+            cls._op = op
+        ctx = FunctionCtx()
+        ctx._inputs = args
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        datas = [a.data if isinstance(a, Tensor) else a for a in args]
+        from .mode import no_grad
+        with no_grad():
+            y = cls.forward(ctx, *datas)
+        if isinstance(y, Tensor):
+            y = y.data
+        y = _asarray(y)
+        recording = _mode.grad_enabled and any(ctx.needs_input_grad)
+        if not (recording and y.dtype.kind == "f"):
+            return _wrap(y)
+        return _record(y, op, tuple(args), {"ctx": ctx})

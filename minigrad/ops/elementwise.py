@@ -1,0 +1,99 @@
+"""Elementwise primitives: a numpy forward and one derivative rule per input, side by side.
+
+Rules read `rule(g, y, *inputs)`: g is the upstream gradient, y the op's output. They return the
+gradient in the broadcast shape; the engine sums it back to each input's shape.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import binary, primitive, unary
+
+# --- arithmetic -------------------------------------------------------------------------------
+add = binary("add", np.add, lambda g, y, a, b: g, lambda g, y, a, b: g)
+sub = binary("sub", np.subtract, lambda g, y, a, b: g, lambda g, y, a, b: -g)
+mul = binary("mul", np.multiply, lambda g, y, a, b: g * b, lambda g, y, a, b: g * a)
+div = binary("div", np.true_divide, lambda g, y, a, b: g / b, lambda g, y, a, b: -g * y / b)
+neg = unary("neg", np.negative, lambda g, y, x: -g)
+
+
+def _pow_base(g, y, a, b):
+    """d(a^b)/da = b·a^(b−1); exactly 0 for the constant exponent 0 (no 0·inf at a = 0)."""
+    if isinstance(b, (int, float)) and b == 0:
+        return g * 0
+    return g * b * a ** (b - 1)
+
+
+def _pow_exponent(g, y, a, b):
+    """d(a^b)/db = a^b·log(a), taken as 0 where a <= 0 (the real power is not differentiable there)."""
+    return g * y * log(where(a > 0, a, 1))
+
+
+pow = binary("pow", np.power, _pow_base, _pow_exponent)
+
+# --- math functions ---------------------------------------------------------------------------
+exp = unary("exp", np.exp, lambda g, y, x: g * y)
+log = unary("log", np.log, lambda g, y, x: g / x)
+sqrt = unary("sqrt", np.sqrt, lambda g, y, x: g / (2 * y))
+sin = unary("sin", np.sin, lambda g, y, x: g * cos(x))
+cos = unary("cos", np.cos, lambda g, y, x: -g * sin(x))
+abs = unary("abs", np.abs, lambda g, y, x: g * sign(x))  # abs'(0) = 0
+sign = unary("sign", np.sign, None, differentiable=False)  # piecewise constant: no gradient
+
+
+def _cast(x, dtype):
+    return x.astype(dtype, copy=False)
+
+
+astype = unary("astype", _cast, lambda g, y, x, dtype: g.astype(x.dtype))
+
+# --- selection --------------------------------------------------------------------------------
+# At ties maximum/minimum split the gradient evenly between the two inputs, like max/min reductions.
+maximum = binary("maximum", np.maximum,
+                 lambda g, y, a, b: g * where(a == b, 0.5, a > b),
+                 lambda g, y, a, b: g * where(a == b, 0.5, a < b))
+minimum = binary("minimum", np.minimum,
+                 lambda g, y, a, b: g * where(a == b, 0.5, a < b),
+                 lambda g, y, a, b: g * where(a == b, 0.5, a > b))
+
+
+def _clip(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return np.clip(x, min, max)
+
+
+def _clip_grad(g, y, x, min=None, max=None):
+    """Gradient passes where min <= x <= max (boundaries included, as torch.clamp)."""
+    inside = True
+    if min is not None:
+        inside = x >= min
+    if max is not None:
+        inside = inside * (x <= max)
+    return g * inside
+
+
+clip = unary("clip", _clip, _clip_grad)
+
+
+def _where(cond, a, b):
+    return np.where(cond, a, b)
+
+
+where = primitive("where", _where, None,
+                  lambda g, y, c, a, b: where(c, g, 0),
+                  lambda g, y, c, a, b: where(c, 0, g))
+
+# --- comparisons and logic: results are bool, never recorded --------------------------------
+lt = binary("lt", np.less, None, None)
+le = binary("le", np.less_equal, None, None)
+gt = binary("gt", np.greater, None, None)
+ge = binary("ge", np.greater_equal, None, None)
+eq = binary("eq", np.equal, None, None)
+ne = binary("ne", np.not_equal, None, None)
+logical_and = binary("logical_and", np.logical_and, None, None)
+logical_or = binary("logical_or", np.logical_or, None, None)
+logical_xor = binary("logical_xor", np.logical_xor, None, None)
+logical_not = unary("logical_not", np.logical_not, None, differentiable=False)
+for _f in (lt, le, gt, ge, eq, ne, logical_and, logical_or, logical_xor):
+    _f.op.differentiable = False

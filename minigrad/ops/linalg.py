@@ -1,0 +1,44 @@
+"""Matrix product with numpy's semantics: 1-D, 2-D and batched N-D with broadcast batch axes."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import binary
+from .shape import reshape, swapaxes
+
+
+def _matmul(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError(f"matmul: operands must have at least one dimension, got shapes {np.shape(a)} and {np.shape(b)}")
+    ka, kb = np.shape(a)[-1], np.shape(b)[-2 if np.ndim(b) > 1 else -1]
+    if ka != kb:
+        raise ValueError(f"matmul: shapes {np.shape(a)} and {np.shape(b)} do not align ({ka} != {kb})")
+    return np.matmul(a, b)
+
+
+def _as_matrices(g, a, b):
+    """View vector operands as matrices (a row, b a column) and g to match, as numpy does."""
+    if a.ndim == 1:
+        a = reshape(a, shape=(1,) + a.shape)
+        g = reshape(g, shape=g.shape[:-1] + (1,) + g.shape[-1:]) if b.ndim > 1 else reshape(g, shape=g.shape + (1,))
+    if b.ndim == 1:
+        b = reshape(b, shape=b.shape + (1,))
+        g = reshape(g, shape=g.shape + (1,))
+    return g, a, b
+
+
+def _grad_a(g, y, a, b):
+    """dL/da = g @ bᵀ (summed over broadcast batch axes by the engine)."""
+    g2, a2, b2 = _as_matrices(g, a, b)
+    ga = g2 @ swapaxes(b2, -1, -2)
+    return reshape(ga, shape=ga.shape[:-2] + a.shape[-1:]) if a.ndim == 1 else ga
+
+
+def _grad_b(g, y, a, b):
+    """dL/db = aᵀ @ g."""
+    g2, a2, b2 = _as_matrices(g, a, b)
+    gb = swapaxes(a2, -1, -2) @ g2
+    return reshape(gb, shape=gb.shape[:-1]) if b.ndim == 1 else gb
+
+
+matmul = binary("matmul", _matmul, _grad_a, _grad_b)

@@ -1,0 +1,160 @@
+"""Shape primitives: reshape, transpose, broadcast_to, indexing, concatenate and stack."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autograd.function import primitive, unary
+from ..tensor import Tensor
+
+
+def _reshape(x, shape):
+    try:
+        return np.reshape(x, shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {np.shape(x)} ({np.size(x)} elements) "
+                         f"into shape {tuple(shape)}") from None
+
+
+def _transpose(x, axes=None):
+    if axes is not None and sorted(a % max(np.ndim(x), 1) for a in axes) != list(range(np.ndim(x))):
+        raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {np.ndim(x)} axes of shape {np.shape(x)}")
+    return np.transpose(x, axes)
+
+
+def _inverse_axes(axes, ndim):
+    if axes is None:
+        return None
+    return tuple(np.argsort([a % ndim for a in axes]))
+
+
+def _broadcast_to(x, shape):
+    try:
+        return np.broadcast_to(x, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {np.shape(x)} to {tuple(shape)}") from None
+
+
+reshape = unary("reshape", _reshape, lambda g, y, x, shape: reshape(g, shape=x.shape))
+transpose = unary("transpose", _transpose, lambda g, y, x, axes=None: transpose(g, axes=_inverse_axes(axes, x.ndim)))
+# broadcast_to's derivative is the engine's sum back to the input shape, applied to g as it is
+broadcast_to = unary("broadcast_to", _broadcast_to, lambda g, y, x, shape: g)
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
+    """Exchange two axes (a transpose)."""
+    axes = list(range(np.ndim(x)))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, axes=tuple(axes))
+
+
+def squeeze(x: Any, axis: Any = None) -> Any:
+    """Remove axes of size 1 (all of them, or those in `axis`)."""
+    shape = np.shape(x)
+    if axis is None:
+        new = tuple(n for n in shape if n != 1)
+    else:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        axes = {a % max(len(shape), 1) for a in axes}
+        for a in axes:
+            if a >= len(shape) or shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} of shape {shape} does not have size 1")
+        new = tuple(n for i, n in enumerate(shape) if i not in axes)
+    return reshape(x, shape=new)
+
+
+def unsqueeze(x: Any, axis: int) -> Any:
+    """Insert an axis of size 1 at `axis` (negative counts from the end of the result)."""
+    shape = list(np.shape(x))
+    nd = len(shape) + 1
+    if not -nd <= axis < nd:
+        raise ValueError(f"unsqueeze: axis {axis} is out of range for a result with {nd} dimensions")
+    shape.insert(axis % nd, 1)
+    return reshape(x, shape=tuple(shape))
+
+
+# --- indexing ---------------------------------------------------------------------------------
+
+def normalize_index(index: Any) -> Any:
+    """Tensors in an index become ndarrays; lists become arrays (numpy's fancy indexing)."""
+    if isinstance(index, tuple):
+        return tuple(normalize_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    """Basic indexing (ints, slices, None, ...) never selects an element twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
+
+
+def _getitem(x, index):
+    try:
+        return x[index]
+    except IndexError as e:
+        raise IndexError(f"getitem: index {index!r} is invalid for shape {np.shape(x)}: {e}") from None
+
+
+def _index_add(g, index, shape):
+    """Scatter `g` into zeros of `shape` at `index`; repeated indices accumulate."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+getitem = unary("getitem", _getitem, lambda g, y, x, index: index_add(g, index=index, shape=x.shape))
+index_add = unary("index_add", _index_add, lambda g, y, x, index, shape: getitem(g, index=index))
+
+
+# --- joining ----------------------------------------------------------------------------------
+
+def _concatenate(*xs, axis=0):
+    try:
+        return np.concatenate(xs, axis=axis)
+    except ValueError:
+        raise ValueError(f"concatenate: shapes {[np.shape(x) for x in xs]} cannot be joined on axis {axis}") from None
+
+
+def _concat_grad(i, g, y, *xs, axis=0):
+    ax = axis % y.ndim
+    start = int(np.sum([x.shape[ax] for x in xs[:i]], dtype=np.int64))
+    sl = (slice(None),) * ax + (slice(start, start + xs[i].shape[ax]),)
+    return getitem(g, index=sl)
+
+
+def _stack(*xs, axis=0):
+    try:
+        return np.stack(xs, axis=axis)
+    except ValueError:
+        raise ValueError(f"stack: all shapes must be equal, got {[np.shape(x) for x in xs]}") from None
+
+
+def _stack_grad(i, g, y, *xs, axis=0):
+    ax = axis % y.ndim
+    return getitem(g, index=(slice(None),) * ax + (i,))
+
+
+_concat = primitive("concatenate", _concatenate, _concat_grad, variadic=True)
+_stacked = primitive("stack", _stack, _stack_grad, variadic=True)
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Any:
+    """Join tensors along an existing axis."""
+    if len(tensors) == 0:
+        raise ValueError("concatenate: need at least one tensor")
+    return _concat(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Any:
+    """Join same-shape tensors along a new axis."""
+    if len(tensors) == 0:
+        raise ValueError("stack: need at least one tensor")
+    return _stacked(*tensors, axis=axis)
