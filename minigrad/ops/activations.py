@@ -9,6 +9,8 @@ import numpy as np
 
 from ..autograd.function import unary
 
+__all__ = ["sigmoid", "tanh", "relu"]
+
 
 def exp_neg(x: np.ndarray) -> np.ndarray:
     """exp(-|x|) without underflow: exactly 0 where the result would be below the dtype's normal range."""

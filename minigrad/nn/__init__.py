@@ -1,0 +1,4 @@
+"""Neural-network toolkit: modules, layers, initializers and the functional namespace."""
+from . import functional, init
+from .layers import *  # noqa: F401,F403
+from .module import Module, Parameter

@@ -1,0 +1,9 @@
+"""Module and Parameter."""
+
+
+class Module:
+    pass
+
+
+class Parameter:
+    pass
