@@ -30,8 +30,8 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
-        arr = np.array(data, dtype=dtype, copy=copy) if (copy or dtype is not None) else data
-        return np.asarray(arr)
+        # copy=False means "share when possible": asarray still casts (numpy 2's copy=False would refuse)
+        return np.array(data, dtype=dtype) if copy else np.asarray(data, dtype=dtype)
     arr = np.array(data, dtype=dtype)
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(_default_dtype)
