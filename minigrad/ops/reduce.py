@@ -38,28 +38,30 @@ def expand_reduced(g: Any, x_shape: tuple, axis: Any, keepdims: bool) -> Any:
     return g if keepdims else reshape(g, shape=keepdims_shape(x_shape, axis))
 
 
-def _count(shape: tuple, axis: Any) -> int:
-    return int(np.prod([shape[a] for a in normalize_axes(axis, len(shape))], dtype=np.int64))
+def _count(shape: tuple, axis: Any, op: str = "reduce") -> int:
+    return int(np.prod([shape[a] for a in normalize_axes(axis, len(shape), op)], dtype=np.int64))
 
 
 def _sum(x, axis=None, keepdims=False):
+    if axis is not None:
+        normalize_axes(axis, np.ndim(x), "sum")  # numpy's AxisError would not name the op
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
 def _mean(x, axis=None, keepdims=False):
-    if _count(np.shape(x), axis) == 0:
+    if _count(np.shape(x), axis, "mean") == 0:
         raise ValueError(f"mean: cannot average over zero elements (shape {np.shape(x)}, axis {axis})")
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
 def _max(x, axis=None, keepdims=False):
-    if _count(np.shape(x), axis) == 0:
+    if _count(np.shape(x), axis, "max") == 0:
         raise ValueError(f"max: cannot reduce over zero elements (shape {np.shape(x)}, axis {axis})")
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
 def _min(x, axis=None, keepdims=False):
-    if _count(np.shape(x), axis) == 0:
+    if _count(np.shape(x), axis, "min") == 0:
         raise ValueError(f"min: cannot reduce over zero elements (shape {np.shape(x)}, axis {axis})")
     return np.min(x, axis=axis, keepdims=keepdims)
 
@@ -72,7 +74,7 @@ def _extremum_grad(g, y, x, axis=None, keepdims=False):
 
 
 def _logsumexp(x, axis=None, keepdims=False):
-    if _count(np.shape(x), axis) == 0:
+    if _count(np.shape(x), axis, "logsumexp") == 0:
         raise ValueError(f"logsumexp: cannot reduce over zero elements (shape {np.shape(x)}, axis {axis})")
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
@@ -106,7 +108,7 @@ argmin = unary("argmin", _argmin, None, differentiable=False)
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
     """Variance: sum((x − mean)²) / (N − ddof), composed from recorded ops (so twice differentiable)."""
-    n = _count(x.shape, axis)
+    n = _count(x.shape, axis, "var")
     if n - ddof <= 0:
         raise ValueError(f"var: {n} elements leave no degrees of freedom with ddof={ddof} (shape {x.shape}, axis {axis})")
     d = x - mean(x, axis=axis, keepdims=True)
