@@ -120,6 +120,8 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
+    # under detect_anomaly the finiteness check reports the op; numpy's warning would only pre-empt it
+    prev_err = np.seterr(divide="ignore", over="ignore", invalid="ignore") if anomaly else None
     try:
         for t in topological_order(roots):
             k = id(t)
@@ -175,6 +177,8 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                 _accumulate(leaf, g, shared)
     finally:
         _mode.grad_enabled = prev_mode
+        if prev_err is not None:
+            np.seterr(**prev_err)
     return found
 
 
