@@ -1,0 +1,214 @@
+"""Registry rows for the core ops: arithmetic, math functions, reductions, shape ops, indexing, matmul."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+from minigrad import ops
+from op_registry import OpSpec, any_shape, axis_params, broadcast_shapes, single
+
+# elements on a 0.1 grid: distinct values are at least 0.1 apart, so no two can tie under a 1e-6 step
+grid = st.integers(-50, 50).map(lambda k: k / 10)
+grid_offset = st.integers(-50, 50).map(lambda k: k / 10 + 0.05)
+
+
+@st.composite
+def _var_params(draw, shapes):
+    p = draw(axis_params(shapes))
+    shape = shapes[0]
+    axes = range(len(shape)) if p["axis"] is None else np.atleast_1d(p["axis"])
+    n = int(np.prod([shape[a] for a in axes])) if len(shape) else 1
+    p["ddof"] = draw(st.sampled_from([0, 1] if n > 1 else [0]))
+    return p
+
+
+@st.composite
+def _reshape_params(draw, shapes):
+    shape = shapes[0]
+    size = int(np.prod(shape))
+    targets = [(-1,), (size,), (1,) + tuple(shape), tuple(shape) + (1,), tuple(reversed(shape))]
+    if size % 2 == 0 and size:
+        targets.append((2, -1))
+    return {"shape": draw(st.sampled_from(targets))}
+
+
+@st.composite
+def _transpose_params(draw, shapes):
+    nd = len(shapes[0])
+    return {"axes": draw(st.one_of(st.none(), st.permutations(range(nd)).map(tuple)))}
+
+
+@st.composite
+def _broadcast_params(draw, shapes):
+    shape = shapes[0]
+    lead = draw(st.lists(st.integers(1, 3), max_size=2))
+    return {"shape": tuple(lead) + tuple(draw(st.integers(1, 3)) if n == 1 else n for n in shape)}
+
+
+@st.composite
+def _basic_index(draw, shapes):
+    return {"index": draw(hnp.basic_indices(shapes[0], min_dims=0, allow_newaxis=True, allow_ellipsis=True))}
+
+
+@st.composite
+def _int_array_index(draw, shapes):
+    n = shapes[0][0]
+    idx = draw(hnp.arrays(np.int64, draw(st.integers(1, 6)), elements=st.integers(-n, n - 1)))
+    return {"index": idx}  # repeated indices are likely: their gradients must accumulate
+
+
+@st.composite
+def _mask_index(draw, shapes):
+    return {"index": draw(hnp.arrays(np.bool_, shapes[0]))}
+
+
+@st.composite
+def _joined_shapes(draw, n=3, same=False):
+    base = list(draw(any_shape(min_dims=1, max_dims=3, max_side=3)))
+    axis = draw(st.integers(0, len(base) - 1))
+    shapes = []
+    for _ in range(n):
+        s = list(base)
+        if not same:
+            s[axis] = draw(st.integers(1, 3))
+        shapes.append(tuple(s))
+    return tuple(shapes)
+
+
+def _concat_axis(shapes):
+    # the axis along which the drawn shapes differ (or any axis when they are all equal)
+    nd = len(shapes[0])
+    diff = [a for a in range(nd) if len({s[a] for s in shapes}) > 1]
+    return st.just({"axis": diff[0]}) if diff else st.integers(-nd, nd - 1).map(lambda a: {"axis": a})
+
+
+def _stack_axis(shapes):
+    nd = len(shapes[0])
+    return st.integers(-nd - 1, nd).map(lambda a: {"axis": a})
+
+
+def _where_cond(shapes):
+    return hnp.arrays(np.bool_, shapes[0]).map(lambda c: (c,))
+
+
+def _matmul_shapes():
+    return hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, min_side=1,
+                                             max_side=4).map(lambda b: b.input_shapes)
+
+
+def _squeeze_params(shapes):
+    ones = [i for i, n in enumerate(shapes[0]) if n == 1]
+    return st.one_of(st.none(), st.sampled_from(ones) if ones else st.none()).map(lambda a: {"axis": a})
+
+
+def _unsqueeze_params(shapes):
+    nd = len(shapes[0])
+    return st.integers(-nd - 1, nd).map(lambda a: {"axis": a})
+
+
+def _swapaxes_params(shapes):
+    nd = len(shapes[0])
+    return st.tuples(st.integers(-nd, nd - 1), st.integers(-nd, nd - 1)).map(lambda t: {"axis1": t[0], "axis2": t[1]})
+
+
+def _np_squeeze(x, axis=None):
+    return np.squeeze(x, axis=axis)
+
+
+def _np_logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis if axis is not None else tuple(range(x.ndim)))
+
+
+def _np_index_add(g, index, shape):
+    out = np.zeros(shape)
+    np.add.at(out, index, g)
+    return out
+
+
+@st.composite
+def _index_add_params(draw, shapes):
+    n = draw(st.integers(1, 4))
+    idx = draw(hnp.arrays(np.int64, shapes[0][0], elements=st.integers(0, n - 1)))
+    return {"index": idx, "shape": (n,) + shapes[0][1:]}
+
+
+pos = (0.2, 3.0)
+
+ROWS = [
+    # arithmetic (operators), broadcasting over mutually broadcastable shapes
+    OpSpec("add", lambda a, b: a + b, np.add, arity=2),
+    OpSpec("sub", lambda a, b: a - b, np.subtract, arity=2),
+    OpSpec("mul", lambda a, b: a * b, np.multiply, arity=2),
+    OpSpec("div", lambda a, b: a / b, np.divide, arity=2, domain=[(-3.0, 3.0), pos]),
+    OpSpec("pow", lambda a, b: a ** b, np.power, arity=2, domain=[pos, (-2.0, 2.0)]),
+    OpSpec("pow_scalar", lambda a: a ** 3, lambda a: a ** 3),
+    OpSpec("rpow", lambda a: 2.0 ** a, lambda a: 2.0 ** a),
+    OpSpec("rsub_rdiv", lambda a: 1.5 / a - 2.0, lambda a: 1.5 / a - 2.0, domain=pos),
+    OpSpec("neg", lambda a: -a, np.negative),
+    # math functions
+    OpSpec("exp", mg.exp, np.exp),
+    OpSpec("log", mg.log, np.log, domain=pos),
+    OpSpec("sqrt", mg.sqrt, np.sqrt, domain=pos),
+    OpSpec("abs", mg.abs, np.abs, kinks=(0.0,)),
+    OpSpec("sin", mg.sin, np.sin),
+    OpSpec("cos", mg.cos, np.cos),
+    OpSpec("tanh", mg.tanh, np.tanh),
+    OpSpec("sigmoid", mg.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
+    OpSpec("relu", mg.relu, lambda x: np.maximum(x, 0), kinks=(0.0,)),
+    OpSpec("clip", lambda x: mg.clip(x, -1.0, 1.5), lambda x: np.clip(x, -1.0, 1.5), kinks=(-1.0, 1.5)),
+    OpSpec("clip_min_only", lambda x: x.clip(min=0.5), lambda x: np.maximum(x, 0.5), kinks=(0.5,)),
+    OpSpec("maximum", mg.maximum, np.maximum, arity=2, elements=(grid, grid_offset)),
+    OpSpec("minimum", mg.minimum, np.minimum, arity=2, elements=(grid, grid_offset)),
+    OpSpec("where", lambda a, b, c: mg.where(c, a, b), lambda a, b, c: np.where(c, a, b), arity=2,
+           extra=_where_cond),
+    OpSpec("astype", lambda x: x.astype(np.float64), lambda x: x.astype(np.float64), float32=False),
+    # reductions
+    OpSpec("sum", lambda x, **p: mg.sum(x, **p), lambda x, **p: np.sum(x, **p), params=axis_params),
+    OpSpec("mean", lambda x, **p: mg.mean(x, **p), lambda x, **p: np.mean(x, **p), params=axis_params),
+    OpSpec("max", lambda x, **p: mg.max(x, **p), lambda x, **p: np.max(x, **p), params=axis_params,
+           elements=(grid,), unique=True),
+    OpSpec("min", lambda x, **p: mg.min(x, **p), lambda x, **p: np.min(x, **p), params=axis_params,
+           elements=(grid,), unique=True),
+    OpSpec("logsumexp", lambda x, **p: mg.logsumexp(x, **p), _np_logsumexp, params=axis_params),
+    OpSpec("var", lambda x, **p: mg.var(x, **p), lambda x, **p: np.var(x, **p), params=_var_params),
+    # std is not differentiable at zero variance: every reduced slice holds >= 2 distinct values
+    OpSpec("std", lambda x, **p: mg.std(x, **p), lambda x, **p: np.std(x, **p), params=_var_params,
+           shapes=single(any_shape(min_dims=1, max_side=3).map(lambda s: tuple(max(n, 2) for n in s))),
+           elements=(grid,), unique=True),
+    # shape ops
+    OpSpec("reshape", lambda x, shape: x.reshape(shape), lambda x, shape: np.reshape(x, shape),
+           params=_reshape_params),
+    OpSpec("transpose", lambda x, axes: x.transpose(*(axes or ())), lambda x, axes: np.transpose(x, axes),
+           params=_transpose_params),
+    OpSpec("T", lambda x: x.T, lambda x: x.T),
+    OpSpec("swapaxes", lambda x, **p: x.swapaxes(**p), lambda x, **p: np.swapaxes(x, **p),
+           shapes=single(any_shape(min_dims=1)), params=_swapaxes_params),
+    OpSpec("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1)),
+    OpSpec("squeeze", lambda x, axis: x.squeeze(axis), _np_squeeze, params=_squeeze_params),
+    OpSpec("unsqueeze", lambda x, axis: x.unsqueeze(axis), lambda x, axis: np.expand_dims(x, axis),
+           params=_unsqueeze_params),
+    OpSpec("broadcast_to", lambda x, shape: x.broadcast_to(shape), lambda x, shape: np.broadcast_to(x, shape),
+           params=_broadcast_params),
+    OpSpec("getitem", lambda x, index: x[index], lambda x, index: x[index], params=_basic_index),
+    OpSpec("getitem_int_array", lambda x, index: x[index], lambda x, index: x[index],
+           shapes=single(any_shape(min_dims=1)), params=_int_array_index),
+    OpSpec("getitem_bool_mask", lambda x, index: x[index], lambda x, index: x[index],
+           shapes=single(any_shape(min_dims=1)), params=_mask_index),
+    OpSpec("index_add", lambda g, index, shape: ops.index_add(g, index=index, shape=shape), _np_index_add,
+           shapes=single(any_shape(min_dims=1, max_dims=2)), params=_index_add_params),
+    OpSpec("concatenate", lambda a, b, c, axis: mg.concatenate([a, b, c], axis=axis),
+           lambda a, b, c, axis: np.concatenate([a, b, c], axis=axis), arity=3,
+           shapes=_joined_shapes(), params=_concat_axis),
+    OpSpec("stack", lambda a, b, c, axis: mg.stack([a, b, c], axis=axis),
+           lambda a, b, c, axis: np.stack([a, b, c], axis=axis), arity=3,
+           shapes=_joined_shapes(same=True), params=_stack_axis),
+    # linear algebra
+    OpSpec("matmul", lambda a, b: a @ b, np.matmul, arity=2, shapes=_matmul_shapes()),
+]
+
+# aliases and thin wrappers share a row with the op they name
+ALIASES = {"cat": "concatenate", "clamp": "clip", "matmul": "matmul"}
