@@ -77,7 +77,10 @@ clip = unary("clip", _clip, _clip_grad)
 
 
 def _where(cond, a, b):
-    return np.where(cond, a, b)
+    try:
+        return np.where(cond, a, b)
+    except ValueError:
+        raise ValueError(f"where: shapes {np.shape(cond)}, {np.shape(a)} and {np.shape(b)} do not broadcast") from None
 
 
 where = primitive("where", _where, None,
