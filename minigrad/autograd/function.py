@@ -177,6 +177,14 @@ class FunctionCtx:
         return _wrap(_asarray(s))
 
 
+def _sums_to(gshape: tuple, shape: tuple) -> bool:
+    """True when a gradient of `gshape` is `shape` broadcast, so summing it back gives `shape`."""
+    try:
+        return np.broadcast_shapes(gshape, shape) == gshape
+    except ValueError:  # the shapes do not even broadcast
+        return False
+
+
 class FunctionOp(Op):
     """The graph entry of a user-defined Function: calls its backward once for all inputs."""
 
@@ -213,7 +221,7 @@ class FunctionOp(Op):
             else:
                 gi = _asarray(gi)
                 gi = _wrap(gi) if create else gi
-            if tuple(gi.shape) != p.shape and np.broadcast_shapes(gi.shape, p.shape) != tuple(gi.shape):
+            if tuple(gi.shape) != p.shape and not _sums_to(tuple(gi.shape), p.shape):
                 raise RuntimeError(f"{self.name}.backward: gradient {i} has shape {tuple(gi.shape)}, "
                                    f"but input {i} has shape {p.shape}")
             out.append(gi)
