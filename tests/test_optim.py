@@ -1,0 +1,324 @@
+"""Optimizers: first steps against the published formulas (float64), convergence, state dicts, validation."""
+import copy
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import optim
+from minigrad.nn import Parameter
+
+RNG = np.random.default_rng(1234)
+P0 = RNG.standard_normal((3, 2))
+GRADS = [RNG.standard_normal((3, 2)) for _ in range(3)]
+
+
+def run(opt_cls, steps=3, **kw):
+    """Apply `steps` updates with the fixed gradients GRADS; return the parameter's values after each."""
+    p = Parameter(P0)
+    opt = opt_cls([p], **kw)
+    out = []
+    for g in GRADS[:steps]:
+        p.grad = mg.tensor(g)
+        opt.step()
+        out.append(p.data.copy())
+    return out
+
+
+def close(got, expected):
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+# --------------------------------------------------------------------- formulas, step by step
+def test_sgd_plain():
+    p, exp = P0.copy(), []
+    for g in GRADS:
+        p = p - 0.1 * g
+        exp.append(p)
+    close(run(optim.SGD, lr=0.1), exp)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("wd", [0.0, 0.05])
+def test_sgd_momentum_weight_decay_nesterov(nesterov, wd):
+    lr, mu = 0.1, 0.9
+    p, buf, exp = P0.copy(), None, []
+    for g in GRADS:
+        d = g + wd * p
+        buf = d.copy() if buf is None else mu * buf + d
+        d = d + mu * buf if nesterov else buf
+        p = p - lr * d
+        exp.append(p)
+    close(run(optim.SGD, lr=lr, momentum=mu, nesterov=nesterov, weight_decay=wd), exp)
+
+
+@pytest.mark.parametrize("wd", [0.0, 0.1])
+def test_adam(wd):
+    lr, b1, b2, eps = 0.01, 0.8, 0.95, 1e-8
+    p, m, v, exp = P0.copy(), np.zeros_like(P0), np.zeros_like(P0), []
+    for t, g in enumerate(GRADS, start=1):
+        g = g + wd * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        exp.append(p)
+    close(run(optim.Adam, lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd), exp)
+
+
+def test_adamw_decouples_weight_decay():
+    lr, b1, b2, eps, wd = 0.01, 0.9, 0.999, 1e-8, 0.3
+    p, m, v, exp = P0.copy(), np.zeros_like(P0), np.zeros_like(P0), []
+    for t, g in enumerate(GRADS, start=1):
+        p = p * (1 - lr * wd)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        exp.append(p)
+    close(run(optim.AdamW, lr=lr, weight_decay=wd), exp)
+    # and it differs from Adam's L2 form
+    assert not np.allclose(run(optim.Adam, lr=lr, weight_decay=wd)[-1], exp[-1], rtol=1e-6)
+
+
+def test_adamw_default_weight_decay():
+    assert optim.AdamW([Parameter([1.0])]).param_groups[0]["weight_decay"] == 1e-2
+    assert optim.Adam([Parameter([1.0])]).param_groups[0]["weight_decay"] == 0.0
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.7])
+def test_rmsprop(momentum):
+    lr, alpha, eps = 0.01, 0.9, 1e-8
+    p, v, buf, exp = P0.copy(), np.zeros_like(P0), np.zeros_like(P0), []
+    for g in GRADS:
+        v = alpha * v + (1 - alpha) * g * g
+        if momentum:
+            buf = momentum * buf + g / (np.sqrt(v) + eps)
+            p = p - lr * buf
+        else:
+            p = p - lr * g / (np.sqrt(v) + eps)
+        exp.append(p)
+    close(run(optim.RMSprop, lr=lr, alpha=alpha, eps=eps, momentum=momentum), exp)
+
+
+# --------------------------------------------------------------------- mechanics
+ALL = [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.SGD, dict(lr=0.1, nesterov=True, momentum=0.5)),
+       (optim.Adam, dict(lr=0.01)), (optim.AdamW, dict(lr=0.01)), (optim.RMSprop, dict(lr=0.01, momentum=0.5))]
+
+
+@pytest.mark.parametrize("cls, kw", ALL)
+def test_in_place_dtype_kept_and_no_grad_skipped(cls, kw):
+    a = Parameter(np.ones((2, 2), np.float32))
+    b = Parameter(np.ones(3, np.float16))
+    c = Parameter(np.ones(2, np.float32))
+    arr = a.data
+    opt = cls([a, b, c], **kw)
+    a.grad = mg.tensor(np.full((2, 2), 0.5, np.float32))
+    b.grad = mg.tensor(np.full(3, 0.5, np.float16))
+    for _ in range(2):
+        opt.step()
+    assert a.data is arr and a.dtype == np.float32 and b.dtype == np.float16
+    assert np.all(a.data < 1) and np.all(b.data < 1)
+    np.testing.assert_array_equal(c.data, np.ones(2, np.float32))  # no grad: untouched
+    assert a.grad_fn is None and a.is_leaf
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+
+
+@pytest.mark.parametrize("cls, kw", [
+    (optim.SGD, dict(lr=0.1)), (optim.SGD, dict(lr=0.05, momentum=0.9)),
+    (optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True)), (optim.Adam, dict(lr=0.05)),
+    (optim.AdamW, dict(lr=0.05)), (optim.RMSprop, dict(lr=0.01)), (optim.RMSprop, dict(lr=0.005, momentum=0.5)),
+])
+def test_least_squares_regression_converges(cls, kw):
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((64, 3))
+    true_w, true_b = np.array([[1.5], [-2.0], [0.5]]), 0.3
+    y = mg.tensor(X @ true_w + true_b)
+    X = mg.tensor(X)
+    w, b = Parameter(np.zeros((3, 1))), Parameter(np.zeros(1))
+    opt = cls([w, b], **kw)
+    first = None
+    for _ in range(300):
+        opt.zero_grad()
+        loss = ((X @ w + b - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        first = loss.item() if first is None else first
+    assert first > 1.0
+    assert loss.item() < 1e-3, loss.item()
+    np.testing.assert_allclose(w.data, true_w, atol=0.02)
+
+
+def test_param_groups_have_their_own_hyperparameters():
+    a, b = Parameter([1.0]), Parameter([1.0])
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    a.grad = mg.tensor([1.0])
+    b.grad = mg.tensor([1.0])
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.9])
+    np.testing.assert_allclose(b.data, [0.5])
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+    assert [g["lr"] for g in sd["param_groups"]] == [0.1, 0.5]
+
+
+def test_grad_shape_mismatch_is_reported():
+    p = Parameter(np.zeros((2, 3)))
+    opt = optim.SGD([p], lr=0.1)
+    p.grad = mg.tensor(np.zeros(3))
+    with pytest.raises(RuntimeError, match=r"\(2, 3\).*\(3,\)"):
+        opt.step()
+
+
+def test_step_closure_returns_loss():
+    p = Parameter([2.0])
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with mg.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 4.0
+    np.testing.assert_allclose(p.data, [1.0])
+
+
+# --------------------------------------------------------------------- state dicts
+@pytest.mark.parametrize("cls, kw", ALL)
+def test_state_dict_round_trip_continues_identically(cls, kw):
+    def make():
+        return [Parameter(P0), Parameter(P0[0])]
+
+    ps = make()
+    opt = cls(ps, **kw)
+    grads = [(RNG.standard_normal((3, 2)), RNG.standard_normal(2)) for _ in range(6)]
+
+    def step(opt, ps, g):
+        ps[0].grad, ps[1].grad = mg.tensor(g[0]), mg.tensor(g[1])
+        opt.step()
+
+    for g in grads[:3]:
+        step(opt, ps, g)
+    sd = opt.state_dict()
+    assert all(isinstance(i, int) for i in sd["state"])
+    ps2 = [Parameter(p.data) for p in ps]
+    kw2 = dict(kw, lr=123.0)  # the loaded hyperparameters win
+    opt2 = cls(ps2, **kw2)
+    opt2.load_state_dict(copy.deepcopy(sd))
+    assert opt2.param_groups[0]["lr"] == kw["lr"]
+    for g in grads[3:]:
+        step(opt, ps, g)
+        step(opt2, ps2, g)
+    for p, q in zip(ps, ps2):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_state_dict_holds_copies_and_loading_copies():
+    p = Parameter(P0)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = mg.tensor(GRADS[0])
+    opt.step()
+    sd = opt.state_dict()
+    assert sd["state"][0]["step"] == 1
+    sd["state"][0]["exp_avg"][...] = 99.0
+    assert not np.any(opt.state[0]["exp_avg"] == 99.0)
+    opt.load_state_dict(sd)
+    sd["state"][0]["exp_avg"][...] = -1.0
+    assert np.all(opt.state[0]["exp_avg"] == 99.0)
+
+
+def test_load_state_dict_validates_before_changing_anything():
+    p = Parameter(P0)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = mg.tensor(GRADS[0])
+    opt.step()
+    good = opt.state_dict()
+    bad_shape = copy.deepcopy(good)
+    bad_shape["state"][0]["momentum_buffer"] = np.zeros(5)
+    bad_shape["param_groups"][0]["lr"] = 7.0
+    with pytest.raises(ValueError, match=r"\(5,\).*\(3, 2\)"):
+        opt.load_state_dict(bad_shape)
+    assert opt.param_groups[0]["lr"] == 0.1
+    bad_count = copy.deepcopy(good)
+    bad_count["param_groups"][0]["params"] = [0, 1]
+    with pytest.raises(ValueError, match="group 0"):
+        opt.load_state_dict(bad_count)
+    bad_index = copy.deepcopy(good)
+    bad_index["state"] = {3: {"momentum_buffer": np.zeros((3, 2))}}
+    with pytest.raises(ValueError, match="parameter 3"):
+        opt.load_state_dict(bad_index)
+    bad_hyper = copy.deepcopy(good)
+    bad_hyper["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="lr"):
+        opt.load_state_dict(bad_hyper)
+    with pytest.raises(ValueError, match="lacks"):
+        optim.Adam([p]).load_state_dict({"param_groups": [{"params": [0]}], "state": {0: {"step": 1}}})
+    np.testing.assert_array_equal(opt.state[0]["momentum_buffer"], good["state"][0]["momentum_buffer"])
+
+
+# --------------------------------------------------------------------- argument validation
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=-0.1),
+    lambda p: optim.SGD(p, lr=0.1, momentum=-1),
+    lambda p: optim.SGD(p, lr=0.1, nesterov=True),
+    lambda p: optim.SGD(p, lr=0.1, weight_decay=-1e-3),
+    lambda p: optim.Adam(p, lr=float("nan")),
+    lambda p: optim.Adam(p, betas=(0.9, 1.0)),
+    lambda p: optim.Adam(p, betas=(-0.1, 0.9)),
+    lambda p: optim.Adam(p, betas=0.9),
+    lambda p: optim.AdamW(p, eps=-1.0),
+    lambda p: optim.RMSprop(p, alpha=1.5),
+    lambda p: optim.RMSprop(p, momentum=-0.5),
+    lambda p: optim.SGD(p, lr="fast"),
+])
+def test_bad_hyperparameters(make):
+    with pytest.raises(ValueError):
+        make([Parameter([1.0])])
+
+
+def test_bad_parameter_lists():
+    with pytest.raises(ValueError, match="empty"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="empty"):
+        optim.Adam(iter([]))
+    p = Parameter([1.0])
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([p, p], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([p * 2], lr=0.1)
+    with pytest.raises(TypeError):
+        optim.SGD([mg.tensor([1, 2])], lr=0.1)
+    with pytest.raises(TypeError):
+        optim.SGD(p, lr=0.1)
+    with pytest.raises(TypeError):
+        optim.SGD([np.zeros(2)], lr=0.1)
+
+
+def test_generator_of_parameters_accepted():
+    ps = [Parameter([1.0]), Parameter([2.0])]
+    opt = optim.SGD((p for p in ps), lr=0.1)
+    assert len(opt.param_groups[0]["params"]) == 2
+
+
+# --------------------------------------------------------------------- PyTorch trajectories (optional)
+@pytest.mark.parametrize("name, kw", [
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1)), ("AdamW", dict(lr=0.01, weight_decay=0.2)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5)),
+])
+def test_matches_pytorch_trajectory(name, kw):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    p0 = rng.standard_normal((4, 3))
+    p, tp = Parameter(p0), torch.nn.Parameter(torch.tensor(p0))
+    opt, topt = getattr(optim, name)([p], **kw), getattr(torch.optim, name)([tp], **kw)
+    for _ in range(10):
+        g = rng.standard_normal((4, 3))
+        p.grad, tp.grad = mg.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-12, atol=1e-13)
