@@ -208,12 +208,15 @@ def test_show_data_and_show_grad_contents():
     assert "data: min 0  mean 9.5  max 19" in tip and "grad: min 0.05" in tip
 
 
-def test_matrix_values_one_line_per_row_and_escaping_of_names():
+def test_matrix_values_and_escaping_of_names():
     w = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     w.name = 'odd "name" \\ <x>'
-    nodes, _, _ = parse(draw_graph(w * 1.0, show_data=True))
+    wide = mg.tensor(np.arange(10.0).reshape(2, 5) + 0.125, requires_grad=True)
+    nodes, _, _ = parse(draw_graph(w * 1.0, wide * 1.0, show_data=True))
     n = [a for a in nodes.values() if "parameter" in classes(a)][0]
-    assert label_lines(n)[:4] == ['odd \\"name\\" \\\\ <x>', "(2, 2) float32", "data: [1, 2]", "  [3, 4]"]
+    assert label_lines(n)[:3] == ['odd \\"name\\" \\\\ <x>', "(2, 2) float32", "data: [[1, 2], [3, 4]]"]
+    n = [a for a in nodes.values() if "input" in classes(a)][0]
+    assert label_lines(n)[1:] == ["data: [0.125, 1.125, 2.125, 3.125, 4.125]", "  [5.125, 6.125, 7.125, 8.125, 9.125]"]
 
 
 def test_derivative_graph_can_be_drawn():

@@ -44,13 +44,15 @@ def has_nonfinite(arr: Any) -> bool:
 
 
 def values_text(arr: np.ndarray) -> List[str]:
-    """The values of a small array: one line, or one line per row of the last axis."""
+    """The values of a small array: on one line when it fits, else one line per row of the last axis."""
     if arr.ndim == 0:
         return [fmt_number(arr.item())]
     if arr.ndim == 1:
         return ["[" + ", ".join(fmt_number(v) for v in arr.tolist()) + "]"]
-    rows = arr.reshape(-1, arr.shape[-1]) if arr.shape[-1] else arr.reshape(-1, 0)
-    return ["[" + ", ".join(fmt_number(v) for v in row) + "]" for row in rows.tolist()]
+    rows = ["[" + ", ".join(fmt_number(v) for v in row) + "]"
+            for row in arr.reshape(-1, arr.shape[-1]).tolist()]
+    one_line = "[" + ", ".join(rows) + "]"
+    return [one_line] if len(one_line) <= _LABEL_WIDTH else rows
 
 
 def stats_text(arr: np.ndarray) -> str:

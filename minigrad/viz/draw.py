@@ -26,7 +26,7 @@ Edges run input -> op -> output; inputs of non-commutative ops carry their posit
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 import graphviz
@@ -282,10 +282,10 @@ def _add_edges(dot: graphviz.Digraph, graph: Graph, kept_keys: set, n_left_out: 
 
 
 def _write_atomic(path: str, content: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".minigrad-graph-", dir=folder)
+    """Write to a fresh file beside `path` (created with the usual umask permissions), then rename over it."""
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             f.write(content)
         os.replace(tmp, path)
     except BaseException:
