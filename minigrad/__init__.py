@@ -7,6 +7,7 @@ from .functions import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos,
                         matmul, max, maximum, mean, min, minimum, relu, reshape, sigmoid, sin, sqrt, stack,
                         std, sum, tanh, transpose, var, where)
 from .rng import manual_seed
+from .serialization import load, save
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
 __version__ = "0.1.0"
