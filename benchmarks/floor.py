@@ -1,0 +1,203 @@
+"""The floor: each benchmark model written by hand in numpy with a manual backward, textbook style.
+
+Layers have `forward` and `backward` and keep what backward needs (the layer-object style of
+"Deep Learning from Scratch"); a net is a list of layers plus a loss layer. Nothing here knows about
+minigrad or PyTorch: this is the reference the frameworks are measured against, so every layer
+does the cheapest numpy that computes the same math as the frameworks (one deviation from the
+book, for speed: the first Affine layer skips the gradient of its input, which no one needs).
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import numpy as np
+
+
+# ----------------------------------------------------------------------------------------- layers
+
+class Affine:
+    """y = x @ W + b; backward: dW = xᵀ·dy, db = Σ_rows dy, dx = dy·Wᵀ."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray, input_grad: bool = True) -> None:
+        self.W, self.b = W, b
+        self.input_grad = input_grad
+        self.x: Optional[np.ndarray] = None
+        self.dW: Optional[np.ndarray] = None
+        self.db: Optional[np.ndarray] = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout: np.ndarray) -> Optional[np.ndarray]:
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T if self.input_grad else None
+
+
+class Sigmoid:
+    """y = 1 / (1 + e^−x); backward: dx = dy · y · (1 − y)."""
+
+    def __init__(self) -> None:
+        self.out: Optional[np.ndarray] = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * (1 - self.out) * self.out
+
+
+class Relu:
+    """y = max(x, 0); backward: dx = dy where x > 0, else 0 (relu'(0) = 0)."""
+
+    def __init__(self) -> None:
+        self.mask: Optional[np.ndarray] = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.mask = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * self.mask
+
+
+class SoftmaxWithLoss:
+    """Mean cross-entropy of softmax(x) against class indices t; backward: dx = (softmax(x) − onehot(t)) / N."""
+
+    def __init__(self) -> None:
+        self.p: Optional[np.ndarray] = None
+        self.t: Optional[np.ndarray] = None
+
+    def forward(self, x: np.ndarray, t: np.ndarray) -> float:
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.p, self.t = np.exp(log_p), t
+        return -log_p[np.arange(len(t)), t].mean()
+
+    def backward(self, dout: float = 1.0) -> np.ndarray:
+        n = len(self.t)
+        dx = self.p.copy()
+        dx[np.arange(n), self.t] -= 1
+        dx *= dout / n
+        return dx
+
+
+class HingeLoss:
+    """mean(max(0, 1 − y·s)) for labels y in {−1, +1}; backward: ds = −y·[1 − y·s > 0] / N."""
+
+    def __init__(self) -> None:
+        self.active: Optional[np.ndarray] = None
+        self.y: Optional[np.ndarray] = None
+
+    def forward(self, s: np.ndarray, y: np.ndarray) -> float:
+        margin = 1 - y * s
+        self.active, self.y = margin > 0, y
+        return np.maximum(margin, 0).mean()
+
+    def backward(self, dout: float = 1.0) -> np.ndarray:
+        return self.y * self.active * (-dout / self.y.size)
+
+
+# ----------------------------------------------------------------------------------------- nets
+
+class MLP:
+    """Affine → activation → … → Affine, then a loss layer; params named W1, b1, W2, b2, …
+
+    `params` maps those names to arrays that the net owns and updates in place.
+    `l2` adds l2 · Σ‖W‖² over the weight matrices (not the biases) to the loss.
+    """
+
+    def __init__(self, params: Dict[str, np.ndarray], activation: type, loss: type, l2: float = 0.0) -> None:
+        self.params = params
+        n = len(params) // 2
+        self.layers: List = []
+        for i in range(1, n + 1):
+            self.layers.append(Affine(params[f"W{i}"], params[f"b{i}"], input_grad=i > 1))
+            if i < n:
+                self.layers.append(activation())
+        self.loss_layer = loss()
+        self.l2 = l2
+        self.grads: Dict[str, np.ndarray] = {}
+
+    def loss(self, x: np.ndarray, t: np.ndarray) -> float:
+        for layer in self.layers:
+            x = layer.forward(x)
+        value = self.loss_layer.forward(x, t)
+        if self.l2:
+            value = value + self.l2 * sum((W * W).sum() for k, W in self.params.items() if k[0] == "W")
+        return value
+
+    def gradient(self, x: np.ndarray, t: np.ndarray) -> float:
+        """Forward, then backward through the layers in reverse; fills `self.grads`, returns the loss."""
+        value = self.loss(x, t)
+        d = self.loss_layer.backward(1.0)
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        i = 1
+        for layer in self.layers:
+            if isinstance(layer, Affine):
+                dW = layer.dW + (2 * self.l2) * layer.W if self.l2 else layer.dW
+                self.grads[f"W{i}"], self.grads[f"b{i}"] = dW, layer.db
+                i += 1
+        return value
+
+    def sgd_step(self, x: np.ndarray, t: np.ndarray, lr: float) -> float:
+        """One training step: forward, backward, p −= lr·∂L/∂p in place."""
+        value = self.gradient(x, t)
+        for k, p in self.params.items():
+            p -= lr * self.grads[k]
+        return value
+
+
+def two_layer_hvp_W1(params: Dict[str, np.ndarray], x: np.ndarray, t: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """H·V for the sigmoid two-layer net's loss with respect to W1, by hand (Pearlmutter's R-operator).
+
+    Forward:  a = xW1 + b1, z = σ(a), o = zW2 + b2, p = softmax(o), L = mean CE.
+    Backward: do = (p − T)/N, dz = do·W2ᵀ, da = dz·z(1 − z), ∂L/∂W1 = xᵀ·da.
+    R-pass (directional derivative along W1 → W1 + εV): R(a) = xV, R(z) = z(1 − z)·R(a),
+    R(o) = R(z)·W2, R(do) = p·(R(o) − Σ_j p·R(o))/N, R(dz) = R(do)·W2ᵀ,
+    R(da) = R(dz)·z(1 − z) + dz·(1 − 2z)·R(z), and H·V = R(∂L/∂W1) = xᵀ·R(da).
+    """
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    n = len(t)
+    z = 1 / (1 + np.exp(-(x @ W1 + b1)))
+    o = z @ W2 + b2
+    p = np.exp(o - o.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    do = p.copy()
+    do[np.arange(n), t] -= 1
+    do /= n
+    dz = do @ W2.T
+    s = z * (1 - z)
+    Rz = s * (x @ V)
+    Ro = Rz @ W2
+    Rdo = p * (Ro - (p * Ro).sum(axis=1, keepdims=True)) / n
+    Rda = (Rdo @ W2.T) * s + dz * (1 - 2 * z) * Rz
+    return x.T @ Rda
+
+
+# ----------------------------------------------------------------------------------------- chains
+
+def tanh_chain_grad(x: np.ndarray, steps: int, scale: float = 1.01, shift: float = 0.1) -> tuple:
+    """(x_n, d Σ x_n / d x_0) for x_{k+1} = tanh(scale·x_k + shift): keep each output, then g ← g·(1 − y²)·scale backwards."""
+    outs = []
+    for _ in range(steps):
+        x = np.tanh(x * scale + shift)
+        outs.append(x)
+    x.sum()
+    g = np.ones_like(x)
+    for y in reversed(outs):
+        g = g * (1 - y * y) * scale
+    return x, g
+
+
+def affine_chain_grad(x: np.ndarray, steps: int, scale: float = 1.0001, shift: float = 0.0001) -> np.ndarray:
+    """d x_n / d x_0 for x_{k+1} = x_k·scale + shift: the forward, then g ← g·scale once per line backwards."""
+    for _ in range(steps):
+        x = x * scale + shift
+    g = np.ones_like(x)
+    for _ in range(steps):
+        g = g * scale
+    return g

@@ -1,0 +1,442 @@
+"""The benchmark workloads W1–W6, each defined once (data, init, hyper-parameters) and built for
+every column: `floor` (hand-written numpy, see floor.py), `minigrad` and `torch` (CPU).
+
+`build(key, column, **options)` (options: `n` lines for W4, `steps` for W3, `variant` "grad" or
+"hvp" for W6) returns a `Runner`: `step()` is the timed unit of work and
+`snapshot()` returns what the last step computed (loss, gradients, updated parameters) as float64
+arrays, so that run.py can check that all columns compute the same math from the same init.
+Import this module only after the BLAS thread variables are set (run.py does that first).
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+import floor
+
+COLUMNS = ("floor", "minigrad", "torch")
+SEED = 0
+
+
+@dataclass
+class Runner:
+    """One column of one workload: `step()` is timed; `snapshot()` reads back what the last step computed."""
+
+    step: Callable[[], Any]
+    snapshot: Callable[[], Dict[str, np.ndarray]]
+
+
+@dataclass
+class Workload:
+    key: str
+    title: str
+    definition: str
+    options: Dict[str, Any] = field(default_factory=dict)
+
+
+WORKLOADS: Dict[str, Workload] = {w.key: w for w in [
+    Workload("W1", "textbook two-layer net",
+             "784-50-10, sigmoid, softmax cross-entropy, batch 100, SGD lr 0.1, float64; "
+             "one step = forward, backward, update"),
+    Workload("W2", "larger MLP",
+             "784-512-512-10, ReLU, softmax cross-entropy, batch 256, SGD lr 0.1, float32; "
+             "one step = forward, backward, update"),
+    Workload("W3", "per-op overhead",
+             "16-element float64 vector through 1000 × x = tanh(x·1.01 + 0.1) (3000 ops), sum, backward"),
+    Workload("W4", "deep chain",
+             "N × x = x·1.0001 + 0.0001 on a one-element float64 tensor (2 ops per line: mul, add), then "
+             "backward; each N in its own subprocess, gc on"),
+    Workload("W5", "tiny net",
+             "2-16-16-1 ReLU on 100 two-moons points, hinge loss mean(relu(1 − y·score)) + 1e-4·Σ‖W‖² "
+             "(weight matrices), SGD lr 0.05, float64; one step = forward, backward, update"),
+    Workload("W6", "second order",
+             "Hessian-vector product of W1's loss w.r.t. W1's first weight matrix (grad with create_graph, "
+             "then grad of (g·v).sum()), against one gradient of the same loss"),
+]}
+
+W3_STEPS = 1000
+W3_OPS = 3 * W3_STEPS
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+# ----------------------------------------------------------------------------------------- data
+
+def _classification_data(n_batches: int, batch: int, dim: int, classes: int, dtype: Any, seed: int) -> List[tuple]:
+    """MNIST-shaped synthetic batches: pixels in [0, 1), random labels (nothing to memorise, so the
+    cost of a step stays the same however long the benchmark runs)."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n_batches, batch, dim)).astype(dtype)
+    T = rng.integers(0, classes, size=(n_batches, batch))
+    return [(X[i], T[i]) for i in range(n_batches)]
+
+
+def _init_mlp(sizes: List[int], dtype: Any, seed: int, std: Optional[float] = None) -> Dict[str, np.ndarray]:
+    """W_i ~ N(0, std²) (std = √(2/fan_in), He, when not given), b_i = 0; named W1, b1, W2, …"""
+    rng = np.random.default_rng(seed)
+    params = {}
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        s = np.sqrt(2.0 / fan_in) if std is None else std
+        params[f"W{i}"] = (s * rng.standard_normal((fan_in, fan_out))).astype(dtype)
+        params[f"b{i}"] = np.zeros(fan_out, dtype=dtype)
+    return params
+
+
+def two_moons(n: int = 100, noise: float = 0.1, seed: int = SEED) -> Tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (as sklearn's make_moons), labels +1 (upper) and −1 (lower)."""
+    rng = np.random.default_rng(seed)
+    n_up = n // 2
+    a = np.linspace(0, np.pi, n_up)
+    b = np.linspace(0, np.pi, n - n_up)
+    X = np.concatenate([np.stack([np.cos(a), np.sin(a)], 1), np.stack([1 - np.cos(b), 0.5 - np.sin(b)], 1)])
+    X += noise * rng.standard_normal(X.shape)
+    y = np.concatenate([np.ones(n_up), -np.ones(n - n_up)])[:, None]
+    return X, y
+
+
+def _spec(key: str) -> dict:
+    """Data, init and hyper-parameters of a classification or hinge workload (fresh copies each call)."""
+    if key in ("W1", "W6"):
+        return dict(batches=_classification_data(8, 100, 784, 10, np.float64, SEED),
+                    params=_init_mlp([784, 50, 10], np.float64, SEED + 1, std=0.01),
+                    activation="sigmoid", lr=0.1, dtype=np.float64)
+    if key == "W2":
+        return dict(batches=_classification_data(8, 256, 784, 10, np.float32, SEED),
+                    params=_init_mlp([784, 512, 512, 10], np.float32, SEED + 1),
+                    activation="relu", lr=0.1, dtype=np.float32)
+    if key == "W5":
+        X, y = two_moons()
+        return dict(batches=[(X, y)], params=_init_mlp([2, 16, 16, 1], np.float64, SEED + 1),
+                    activation="relu", lr=0.05, dtype=np.float64, l2=1e-4)
+    raise KeyError(key)
+
+
+def hvp_direction(seed: int = SEED + 2) -> np.ndarray:
+    """The fixed direction v for W6 (shape of W1's first weight matrix)."""
+    return np.random.default_rng(seed).standard_normal((784, 50))
+
+
+def _cycle(batches: List[tuple]) -> Callable[[], tuple]:
+    """Hand out the batches in turn (step k uses batch k mod len)."""
+    state = [0]
+
+    def next_batch():
+        i = state[0]
+        state[0] = (i + 1) % len(batches)
+        return batches[i]
+    return next_batch
+
+
+def _f64(x: Any) -> np.ndarray:
+    return np.array(x, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------------------- floor
+
+def _floor_net(key: str) -> Runner:
+    s = _spec(key)
+    act = floor.Sigmoid if s["activation"] == "sigmoid" else floor.Relu
+    loss = floor.HingeLoss if key == "W5" else floor.SoftmaxWithLoss
+    net = floor.MLP(s["params"], act, loss, l2=s.get("l2", 0.0))
+    next_batch, lr = _cycle(s["batches"]), s["lr"]
+    last = {}
+
+    def step():
+        x, t = next_batch()
+        last["loss"] = net.sgd_step(x, t, lr)
+
+    def snapshot():
+        out = {"loss": _f64(last["loss"])}
+        out.update({f"grad_{k}": _f64(g) for k, g in net.grads.items()})
+        out.update({f"param_{k}": _f64(p) for k, p in net.params.items()})
+        return out
+    return Runner(step, snapshot)
+
+
+def _floor_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
+    if key in ("W1", "W2", "W5"):
+        return _floor_net(key)
+    if key == "W3":
+        x0 = np.linspace(-1, 1, 16)
+        last = {}
+        return Runner(lambda: last.update(zip(("out", "g"), floor.tanh_chain_grad(x0, steps))),
+                      lambda: {"out": _f64(last["out"]), "grad_x": _f64(last["g"])})
+    if key == "W4":
+        x0 = np.full(1, 0.5)
+        last = {}
+        return Runner(lambda: last.__setitem__("g", floor.affine_chain_grad(x0, n)),
+                      lambda: {"grad_x": _f64(last["g"])})
+    if key == "W6":
+        s = _spec("W6")
+        x, t = s["batches"][0]
+        params, v = s["params"], hvp_direction()
+        last = {}
+        if variant == "hvp":
+            return Runner(lambda: last.__setitem__("r", floor.two_layer_hvp_W1(params, x, t, v)),
+                          lambda: {"hvp_W1": _f64(last["r"])})
+        net = floor.MLP(params, floor.Sigmoid, floor.SoftmaxWithLoss)
+
+        def step():
+            net.gradient(x, t)
+        return Runner(step, lambda: {"grad_W1": _f64(net.grads["W1"])})
+    raise KeyError(key)
+
+
+# ----------------------------------------------------------------------------------------- minigrad
+
+def minigrad_paths() -> Dict[str, str]:
+    """Which public minigrad API each model uses (optional pieces are used once they exist)."""
+    import minigrad
+    try:
+        import minigrad.nn.functional as F
+        has_ce = hasattr(F, "cross_entropy")
+    except ImportError:
+        has_ce = False
+    try:
+        import minigrad.optim as optim
+        has_sgd = hasattr(optim, "SGD")
+    except ImportError:
+        has_sgd = False
+    return {"cross_entropy": "minigrad.nn.functional.cross_entropy" if has_ce
+            else "(logits.logsumexp(axis=1) - logits[arange(N), labels]).mean()",
+            "update": "minigrad.optim.SGD" if has_sgd else "p.data -= lr * p.grad.data under minigrad.no_grad()",
+            "version": getattr(minigrad, "__version__", "?")}
+
+
+def _mg_cross_entropy() -> Callable:
+    import minigrad.nn.functional as F
+    if hasattr(F, "cross_entropy"):
+        return lambda logits, labels_t, labels: F.cross_entropy(logits, labels_t)
+    return lambda logits, labels_t, labels: (logits.logsumexp(axis=1) - logits[np.arange(len(labels)), labels]).mean()
+
+
+def _mg_updater(params: List[Any], lr: float) -> Tuple[Callable[[], None], Callable[[], None]]:
+    """(zero_grad, update) for SGD: minigrad.optim.SGD when it exists, else in-place numpy on p.data."""
+    import minigrad
+    try:
+        from minigrad.optim import SGD
+    except ImportError:
+        SGD = None
+    if SGD is not None:
+        opt = SGD(params, lr=lr)
+        return opt.zero_grad, opt.step
+
+    def zero_grad():
+        for p in params:
+            p.grad = None
+
+    def update():
+        with minigrad.no_grad():
+            for p in params:
+                p.data -= lr * p.grad.data
+    return zero_grad, update
+
+
+def _mg_forward(key: str, act: str, l2: float, ce: Optional[Callable]) -> Callable:
+    """loss(P, x, t) for an MLP in minigrad: Affine = x @ W + b, activation, then the workload's loss."""
+    def loss(P, x, t_tensor, t):
+        n = len(P) // 2
+        h = x
+        for i in range(1, n + 1):
+            h = h @ P[f"W{i}"] + P[f"b{i}"]
+            if i < n:
+                h = h.sigmoid() if act == "sigmoid" else h.relu()
+        if key == "W5":
+            value = (1 - t_tensor * h).relu().mean()
+            penalty = None
+            for k, W in P.items():
+                if k[0] == "W":
+                    penalty = (W * W).sum() if penalty is None else penalty + (W * W).sum()
+            return value + l2 * penalty
+        return ce(h, t_tensor, t)
+    return loss
+
+
+def _mg_net(key: str) -> Runner:
+    import minigrad
+    s = _spec(key)
+    P = {k: minigrad.tensor(v, requires_grad=True) for k, v in s["params"].items()}
+    batches = [(minigrad.tensor(x), minigrad.tensor(t), t) for x, t in s["batches"]]
+    next_batch = _cycle(batches)
+    forward = _mg_forward(key, s["activation"], s.get("l2", 0.0), None if key == "W5" else _mg_cross_entropy())
+    zero_grad, update = _mg_updater(list(P.values()), s["lr"])
+    last = {}
+
+    def step():
+        x, t_tensor, t = next_batch()
+        zero_grad()
+        loss = forward(P, x, t_tensor, t)
+        loss.backward()
+        update()
+        last["loss"] = loss
+
+    def snapshot():
+        out = {"loss": _f64(last["loss"].data)}
+        out.update({f"grad_{k}": _f64(p.grad.data) for k, p in P.items()})
+        out.update({f"param_{k}": _f64(p.data) for k, p in P.items()})
+        return out
+    return Runner(step, snapshot)
+
+
+def _mg_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
+    import minigrad
+    if key in ("W1", "W2", "W5"):
+        return _mg_net(key)
+    if key == "W3":
+        x0 = minigrad.tensor(np.linspace(-1, 1, 16), requires_grad=True)
+        last = {}
+
+        def step():
+            x0.grad = None
+            x = x0
+            for _ in range(steps):
+                x = (x * 1.01 + 0.1).tanh()
+            x.sum().backward()
+            last["out"] = x.data
+        return Runner(step, lambda: {"out": _f64(last["out"]), "grad_x": _f64(x0.grad.data)})
+    if key == "W4":
+        x0 = minigrad.tensor(np.full(1, 0.5), requires_grad=True)
+
+        def step():
+            x0.grad = None
+            x = x0
+            for _ in range(n):
+                x = x * 1.0001 + 0.0001
+            x.backward()
+        return Runner(step, lambda: {"grad_x": _f64(x0.grad.data)})
+    if key == "W6":
+        s = _spec("W6")
+        x, t = s["batches"][0]
+        xt, tt = minigrad.tensor(x), minigrad.tensor(t)
+        P = {k: minigrad.tensor(v, requires_grad=True) for k, v in s["params"].items()}
+        W1 = P["W1"]
+        v = minigrad.tensor(hvp_direction())
+        forward = _mg_forward("W1", "sigmoid", 0.0, _mg_cross_entropy())
+        last = {}
+        if variant == "hvp":
+            def step():
+                (g,) = minigrad.grad(forward(P, xt, tt, t), [W1], create_graph=True)
+                (last["r"],) = minigrad.grad((g * v).sum(), [W1])
+            return Runner(step, lambda: {"hvp_W1": _f64(last["r"].data)})
+
+        def step():
+            (last["g"],) = minigrad.grad(forward(P, xt, tt, t), [W1])
+        return Runner(step, lambda: {"grad_W1": _f64(last["g"].data)})
+    raise KeyError(key)
+
+
+# ----------------------------------------------------------------------------------------- torch
+
+def _torch():
+    import torch
+    torch.set_num_threads(1)
+    return torch
+
+
+def _torch_net(key: str) -> Runner:
+    torch = _torch()
+    import torch.nn.functional as TF
+    s = _spec(key)
+    P = {k: torch.tensor(v, requires_grad=True) for k, v in s["params"].items()}
+    if key == "W5":
+        batches = [(torch.tensor(x), torch.tensor(t)) for x, t in s["batches"]]
+    else:
+        batches = [(torch.tensor(x), torch.tensor(t, dtype=torch.int64)) for x, t in s["batches"]]
+    next_batch, lr, l2 = _cycle(batches), s["lr"], s.get("l2", 0.0)
+    act = torch.sigmoid if s["activation"] == "sigmoid" else torch.relu
+    params = list(P.values())
+    n_layers = len(P) // 2
+    last = {}
+
+    def step():
+        x, t = next_batch()
+        for p in params:
+            p.grad = None
+        h = x
+        for i in range(1, n_layers + 1):
+            h = h @ P[f"W{i}"] + P[f"b{i}"]
+            if i < n_layers:
+                h = act(h)
+        if key == "W5":
+            loss = torch.relu(1 - t * h).mean() + l2 * sum((P[f"W{i}"] * P[f"W{i}"]).sum()
+                                                            for i in range(1, n_layers + 1))
+        else:
+            loss = TF.cross_entropy(h, t)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p.add_(p.grad, alpha=-lr)
+        last["loss"] = loss
+
+    def snapshot():
+        out = {"loss": _f64(last["loss"].detach().numpy())}
+        out.update({f"grad_{k}": _f64(p.grad.numpy()) for k, p in P.items()})
+        out.update({f"param_{k}": _f64(p.detach().numpy()) for k, p in P.items()})
+        return out
+    return Runner(step, snapshot)
+
+
+def _torch_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
+    torch = _torch()
+    if key in ("W1", "W2", "W5"):
+        return _torch_net(key)
+    if key == "W3":
+        x0 = torch.tensor(np.linspace(-1, 1, 16), requires_grad=True)
+        last = {}
+
+        def step():
+            x0.grad = None
+            x = x0
+            for _ in range(steps):
+                x = torch.tanh(x * 1.01 + 0.1)
+            x.sum().backward()
+            last["out"] = x
+        return Runner(step, lambda: {"out": _f64(last["out"].detach().numpy()), "grad_x": _f64(x0.grad.numpy())})
+    if key == "W4":
+        x0 = torch.tensor(np.full(1, 0.5), requires_grad=True)
+
+        def step():
+            x0.grad = None
+            x = x0
+            for _ in range(n):
+                x = x * 1.0001 + 0.0001
+            x.backward()
+        return Runner(step, lambda: {"grad_x": _f64(x0.grad.numpy())})
+    if key == "W6":
+        import torch.nn.functional as TF
+        s = _spec("W6")
+        x, t = s["batches"][0]
+        xt, tt = torch.tensor(x), torch.tensor(t, dtype=torch.int64)
+        P = {k: torch.tensor(v, requires_grad=True) for k, v in s["params"].items()}
+        W1, v = P["W1"], torch.tensor(hvp_direction())
+        last = {}
+
+        def loss():
+            return TF.cross_entropy(torch.sigmoid(xt @ W1 + P["b1"]) @ P["W2"] + P["b2"], tt)
+        if variant == "hvp":
+            def step():
+                (g,) = torch.autograd.grad(loss(), [W1], create_graph=True)
+                (last["r"],) = torch.autograd.grad((g * v).sum(), [W1])
+            return Runner(step, lambda: {"hvp_W1": _f64(last["r"].numpy())})
+
+        def step():
+            (last["g"],) = torch.autograd.grad(loss(), [W1])
+        return Runner(step, lambda: {"grad_W1": _f64(last["g"].numpy())})
+    raise KeyError(key)
+
+
+_BUILDERS = {"floor": _floor_build, "minigrad": _mg_build, "torch": _torch_build}
+
+
+def build(key: str, column: str, **options: Any) -> Runner:
+    """The runner of workload `key` (W1…W6) for `column` (floor, minigrad, torch); options: n (W4), steps (W3), variant (W6)."""
+    if key not in WORKLOADS:
+        raise ValueError(f"build: unknown workload {key!r}; expected one of {sorted(WORKLOADS)}")
+    if column not in _BUILDERS:
+        raise ValueError(f"build: unknown column {column!r}; expected one of {COLUMNS}")
+    return _BUILDERS[column](key, **options)
