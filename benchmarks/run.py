@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark minigrad against a hand-written numpy floor and PyTorch (CPU); prints Markdown tables.
 
-    python benchmarks/run.py [--quick] [--workload W1 W3 ...] [--check] [--no-torch]
+    python benchmarks/run.py [--quick] [--workload W1 W3 ...] [--check] [--no-torch] [--profile]
 
 Every column runs with BLAS pinned to one thread. Each table gives the median time per step after
 warm-up (p10/p90 beside it) and the ratios to the floor and to PyTorch, with the workload's target
@@ -435,6 +435,32 @@ def child_mem(column: str, key: str) -> dict:
     return {"peak_kb": peak / 1024}
 
 
+def profile_minigrad(key: str, budget: float, top: int = 15) -> str:
+    """cProfile of the minigrad column's steps (after warm-up) for about `budget` seconds: top functions by tottime."""
+    import cProfile
+    import io
+    import pstats
+    opts = {"variant": "hvp"} if key == "W6" else {"n": 10**4} if key == "W4" else {}
+    runner = wl.build(key, "minigrad", **opts)
+    runner.step()
+    runner.step()
+    prof = cProfile.Profile()
+    steps, end = 0, time.perf_counter() + budget
+    prof.enable()
+    while steps < 3 or time.perf_counter() < end:
+        runner.step()
+        steps += 1
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+    body = buf.getvalue().strip().splitlines()
+    start = next((i for i, line in enumerate(body) if "ncalls" in line), 0)
+    total = next((line.strip() for line in body if "function calls" in line), "")
+    what = {"W4": " (N = 10^4)", "W6": " (HVP)"}.get(key, "")
+    return "\n".join([f"## Profile: minigrad {key}{what}, {steps} steps", "", f"{total}", "", "```"]
+                     + body[start:] + ["```"])
+
+
 # ----------------------------------------------------------------------------------------- main
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -444,6 +470,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--workload", nargs="+", metavar="NAME", help=f"only these workloads ({' '.join(wl.WORKLOADS)})")
     p.add_argument("--check", action="store_true", help="only check that every column computes the floor's numbers")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch column even when torch is installed")
+    p.add_argument("--profile", action="store_true",
+                   help="instead of timing, print a cProfile summary (top 15 by tottime) of minigrad's steps")
     p.add_argument("--budget", type=float, default=None, help="seconds of timed repeats per column (default 3; quick 0.2)")
     p.add_argument("--child-w4", nargs=3, metavar=("COLUMN", "N", "BUDGET"), help=argparse.SUPPRESS)
     p.add_argument("--child-mem", nargs=2, metavar=("COLUMN", "WORKLOAD"), help=argparse.SUPPRESS)
@@ -478,6 +506,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     torch_reason = "--no-torch was given" if args.no_torch else "torch is not installed"
     columns = [c for c in wl.COLUMNS if c != "torch" or torch_on]
     print(header(args, torch_on), flush=True)
+    if args.profile:
+        for key in args.workload:
+            print("\n" + profile_minigrad(key, args.budget), flush=True)
+        return 0
     agreement, ok = check_agreement(args.workload, columns)
     print("\n" + agreement, flush=True)
     if args.check:
