@@ -1,6 +1,10 @@
 """minigrad.viz: DOT structure, labels, roles, NaN alarm, max_nodes, module clusters, rendering."""
+import importlib.util
+import os
+import pathlib
 import re
 import shutil
+import stat
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -14,6 +18,7 @@ from minigrad.nn import Module, Parameter
 from minigrad.rng import generator
 from minigrad.viz import GraphvizNotFoundError, draw_graph, render_graph, trace_modules
 
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 
 _ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
@@ -217,6 +222,25 @@ def test_matrix_values_and_escaping_of_names():
     assert label_lines(n)[:3] == ['odd \\"name\\" \\\\ <x>', "(2, 2) float32", "data: [[1, 2], [3, 4]]"]
     n = [a for a in nodes.values() if "input" in classes(a)][0]
     assert label_lines(n)[1:] == ["data: [0.125, 1.125, 2.125, 3.125, 4.125]", "  [5.125, 6.125, 7.125, 8.125, 9.125]"]
+
+
+def test_custom_function_is_one_op_named_after_its_class():
+    class Cube(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x ** 2
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    nodes, edges, _ = parse(draw_graph(Cube.apply(x)))
+    assert len(nodes) == 3 and len(edges) == 2
+    op = nodes[by_label(nodes, "Cube")]
+    assert label_lines(op) == ["Cube"] and "ctx" not in op["tooltip"]
 
 
 def test_derivative_graph_can_be_drawn():
@@ -451,6 +475,24 @@ def test_render_png_and_pdf(tmp_path):
     pdf = render_graph(y, path=tmp_path / "g.pdf", format="pdf")
     assert open(pdf, "rb").read(5) == b"%PDF-"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.pdf", "g.png"]  # no stray DOT or temp files
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(png).st_mode) == 0o666 & ~umask  # an ordinary file, not a private temp file
+
+
+@needs_dot
+def test_docs_script_renders_the_mlp_graph(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_graph_image", DOCS / "make_graph_image.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = script.main(str(tmp_path / "mlp"))
+    assert out.endswith("mlp.svg")
+    text = open(out).read()
+    ET.fromstring(text)
+    for name in ("hidden.weight", "hidden.bias", "out.weight", "out.bias", "loss"):
+        assert name in text
+    assert text.count('class="cluster"') == 2 and "grad: " in text
+    assert len(text) < 300_000
 
 
 def test_missing_dot_says_how_to_install(tmp_path, monkeypatch):

@@ -68,6 +68,11 @@ def draw_graph(*roots: Any, show_data: bool = False, show_grad: bool = True,
     Module); `show_data`/`show_grad`: values (<= 10 elements) or min/mean/max in the labels;
     `max_nodes`: keep that many nodes nearest the roots plus one "... N more nodes" note;
     `clusters`: a tracer from `trace_modules(model)` to box each module call's ops.
+
+    Legend: blue rounded box = parameter, yellow = input/data, small grey dashed = constant,
+    white = intermediate, green double border = output (a root), grey ellipse = op; red fill =
+    NaN/inf in data or grad; red outline on an op = where NaN/inf first appears. Hover a node in
+    an SVG for its full details (the `tooltip`). The module docstring has the exact rules.
     """
     roots_t = _check_roots(roots)
     if rankdir not in _RANKDIRS:
