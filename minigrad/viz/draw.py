@@ -34,7 +34,7 @@ import graphviz
 from ..tensor import Tensor
 from . import describe as D
 from .trace import ModuleCall, ModuleTracer
-from .walk import CONST, OP, TENSOR, Graph, Item, walk
+from .walk import OP, TENSOR, Graph, Item, walk
 
 ROLE_STYLES: Dict[str, Dict[str, str]] = {
     "parameter": {"shape": "box", "style": "filled,rounded,bold", "fillcolor": "#cfe2ff"},

@@ -37,9 +37,6 @@ class Graph:
     items: List[Item]
     edges: List[Tuple[str, str, Optional[int]]]
 
-    def by_key(self) -> Dict[str, Item]:
-        return {it.key: it for it in self.items}
-
 
 def is_scalar(value: Any) -> bool:
     """Operands folded into an op's label rather than drawn: numbers and 0-d arrays."""
