@@ -390,6 +390,24 @@ def test_clusters_nest_and_repeat_calls():
     assert where[by_label(nodes, "sum")] == []
 
 
+def test_clusters_with_nn_sequential():
+    nn = mg.nn
+    if not hasattr(nn, "Linear"):
+        pytest.skip("nn.Linear is not written yet")
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = mg.tensor(np.ones((4, 2), dtype=np.float32))
+    with trace_modules(model) as tracer:
+        out = model(x)
+    nodes, _, where = parse(draw_graph(out.sum(), clusters=tracer, params=model))
+    assert [c.label for c in tracer.calls] == ["0 (Linear)", "1 (Tanh)", "2 (Linear)"]
+    assert where[by_label(nodes, "0.weight")] == ["0 (Linear)"]
+    assert where[by_label(nodes, "2.bias")] == ["2 (Linear)"]
+    assert where[by_label(nodes, "tanh")] == ["1 (Tanh)"]
+    assert where[by_label(nodes, "sum")] == []
+    assert all("forward" not in m.__dict__ for m in model.modules())
+
+
 def test_trace_restores_forward_after_an_error():
     class Boom(Module):
         def forward(self, x):
