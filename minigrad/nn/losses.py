@@ -115,7 +115,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(abs(x - _float_target(target, x, "l1_loss")), reduction)
 
 
-def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -> Tensor:
     """Huber: ½d² where |d| < delta, else delta·(|d| − ½delta), d = input − target; quadratic near 0, linear in the tails."""
     _check_reduction(reduction, "huber_loss")
     if not delta > 0:
