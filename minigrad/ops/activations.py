@@ -1,15 +1,68 @@
-"""Activation primitives: a stable numpy forward and the textbook derivative, in x and y.
+"""Activation primitives: a stable numpy forward beside its textbook derivative, in x and y.
 
-Each must be finite, and raise no floating-point warning (overflow, underflow, invalid), for every
-finite input: exponentials only ever see arguments <= 0 and clamped above the underflow range.
+Stability contract (tested): for every finite float32 or float64 input, outputs and gradients are
+finite and no floating-point error is raised, even under `np.errstate(all="raise")`. Exponentials
+only ever see arguments <= 0, and squares or cubes only see clipped arguments, so nothing overflows.
+The one event accepted is underflow, a result below the normal range rounding to a subnormal or to 0,
+which is the correct answer to working precision: forwards and rules that multiply by something
+that small run under a local `np.errstate(under="ignore")` (`_quiet`), so the user's error state never
+sees it. Overflow is silenced only where an infinite intermediate provably cannot reach the result
+(β·x in softplus and swish, x − max in softmax), and a comment says so there.
+
+Conventions at kinks (each pinned by a test):
+  relu'(0) = 0;  leaky_relu'(0) = prelu'(0) = rrelu'(0) = the slope (0 belongs to the negative side);
+  elu'(0) = alpha and selu'(0) = scale·alpha (the left derivative; elu is C¹ only for alpha = 1);
+  hardtanh' = 1 strictly inside (min_val, max_val), 0 at the boundaries and beyond;
+  hardsigmoid' = 1/6 strictly inside (−3, 3), 0 at ±3 and beyond;
+  softplus' = 1 where β·x > threshold (the linear part), σ(β·x) elsewhere;
+  step' = sign' = 0 everywhere, 0 included (they record a zero-gradient rule, so gradients exist).
+
+Every rule must serve ndarrays (plain backward) and Tensors (create_graph): it uses operators,
+methods shared by both, and minigrad ops only.
 """
 from __future__ import annotations
 
+import functools
+import math
+from typing import Any, Callable, Union
+
 import numpy as np
 
-from ..autograd.function import unary
+from ..autograd.function import binary, unary
+from ..rng import generator
+from ..tensor import Tensor, _wrap
+from .elementwise import abs as _abs, clip as _clip, exp as _exp, where as _where
+from .reduce import normalize_axes
+from .shape import reshape as _reshape
 
-__all__ = ["sigmoid", "tanh", "relu"]
+__all__ = ["step", "sign", "identity", "linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu",
+           "elu", "selu", "softplus", "silu", "swish", "gelu", "mish", "hardtanh", "hardsigmoid", "softsign",
+           "softmax", "log_softmax"]
+
+Array = Union[Tensor, np.ndarray]
+
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+_SQRT_HALF = 0.7071067811865476  # 1/√2
+_INV_SQRT_PI = 0.5641895835477563  # 1/√π
+_INV_SQRT_2PI = 0.3989422804014327  # 1/√(2π)
+_SQRT_2_OVER_PI = 0.7978845608028654  # √(2/π), the tanh approximation of GELU
+_GELU_CUBIC = 0.044715
+
+
+def _quiet(fn: Callable) -> Callable:
+    """Run `fn` with underflow ignored: products that fall below the normal range become subnormal or 0."""
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(under="ignore"):
+            return fn(*args, **kwargs)
+    return wrapped
+
+
+@functools.lru_cache(maxsize=None)
+def _underflow_limit(dtype: np.dtype) -> float:
+    """The largest a whose e^−a is still a normal number of `dtype`."""
+    return float(-np.log(np.finfo(dtype).tiny))
 
 
 def exp_neg(x: np.ndarray) -> np.ndarray:
@@ -17,19 +70,76 @@ def exp_neg(x: np.ndarray) -> np.ndarray:
     a = np.abs(x)
     if a.dtype.kind != "f":
         a = a.astype(np.float64)
-    limit = -np.log(np.finfo(a.dtype).tiny)  # largest |x| whose exp(-|x|) is still a normal number
-    small = a < limit
-    return np.where(small, np.exp(-np.where(small, a, 0)), 0).astype(a.dtype, copy=False)
+    small = a < _underflow_limit(a.dtype)
+    with np.errstate(under="ignore"):  # numpy's vectorised exp flags subnormal float32 arguments
+        return np.where(small, np.exp(-np.where(small, a, 0)), 0).astype(a.dtype, copy=False)
 
 
+def _zero_grad(g: Any, y: Any, x: Any, **attrs: Any) -> Any:
+    """The gradient of a piecewise-constant function: zeros, never recorded (its own derivative is 0)."""
+    z = np.zeros(g.shape, dtype=g.dtype)
+    return z if isinstance(g, np.ndarray) else _wrap(z)
+
+
+def _float_dtype(x: Any) -> np.dtype:
+    """x's dtype when it is a float dtype, float64 otherwise (ints, bools, Python numbers)."""
+    dt = x.dtype if isinstance(x, (Tensor, np.ndarray, np.generic)) else np.result_type(x)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+# --------------------------------------------------------------------------- piecewise constant
+
+def _heaviside(x, value_at_zero=0.0):
+    return np.heaviside(x, value_at_zero)
+
+
+_step = unary("step", _heaviside, _zero_grad)  # step'(x) = 0 everywhere, x = 0 included
+_sign = unary("sign", np.sign, _zero_grad)  # sign'(x) = 0 everywhere, x = 0 included
+
+
+def step(x: Array, value_at_zero: float = 0.0) -> Array:
+    """Heaviside step: 1 where x > 0, 0 where x < 0, `value_at_zero` at 0; gradient 0 everywhere."""
+    return _step(x, value_at_zero=value_at_zero)
+
+
+def sign(x: Array) -> Array:
+    """−1, 0 or 1 by the sign of x; gradient 0 everywhere (unlike Tensor.sign, it records that zero)."""
+    return _sign(x)
+
+
+# --------------------------------------------------------------------------- linear
+
+def identity(x: Array) -> Array:
+    """x itself (the same object): nothing is computed or recorded."""
+    return x
+
+
+_linear = unary("linear", _quiet(lambda x, a=1.0: x * a), _quiet(lambda g, y, x, a=1.0: g * a))
+
+
+def linear(x: Array, a: float = 1.0) -> Array:
+    """a·x, the linear activation; derivative a."""
+    return _linear(x, a=a)
+
+
+# --------------------------------------------------------------------------- sigmoid, tanh, relu
+
+def _sigmoid_np(x):
+    """σ(x) from e^−|x| (never overflows): 1/(1 + e) for x >= 0, e/(1 + e) below. Caller ignores underflow."""
+    e = np.exp(-np.abs(x))
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+@_quiet
 def _sigmoid(x):
     """σ(x) = 1/(1 + e^−x), computed from e^−|x| so it never overflows."""
-    e = exp_neg(x)
-    return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
+    return _sigmoid_np(x)
 
 
-sigmoid = unary("sigmoid", _sigmoid, lambda g, y, x: g * y * (1 - y))  # σ' = σ(1 − σ)
-tanh = unary("tanh", np.tanh, lambda g, y, x: g * (1 - y * y))  # tanh' = 1 − tanh²
+sigmoid = unary("sigmoid", _sigmoid, _quiet(lambda g, y, x: g * y * (1 - y)))  # σ' = σ(1 − σ)
+# tanh' = 1 − tanh², written (1 − y)(1 + y): the same, but y² cannot underflow for tiny x
+tanh = unary("tanh", np.tanh, _quiet(lambda g, y, x: g * (1 - y) * (1 + y)))
 
 
 def _relu(x):
@@ -37,3 +147,364 @@ def _relu(x):
 
 
 relu = unary("relu", _relu, lambda g, y, x: g * (x > 0))  # relu'(0) = 0
+
+
+# --------------------------------------------------------------------------- leaky family
+
+@_quiet
+def _leaky(x, negative_slope=0.01):
+    return np.where(x > 0, x, x * negative_slope)
+
+
+_leaky_relu = unary("leaky_relu", _leaky,
+                    _quiet(lambda g, y, x, negative_slope=0.01: _where(x > 0, g, g * negative_slope)))  # '(0) = slope
+
+
+def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
+    """x where x > 0, negative_slope·x elsewhere; the derivative at 0 is the slope."""
+    return _leaky_relu(x, negative_slope=negative_slope)
+
+
+@_quiet
+def _sloped(x, w):
+    return np.where(x > 0, x, w * x)
+
+
+_prelu = binary("prelu", _sloped,
+                _quiet(lambda g, y, x, w: _where(x > 0, g, w * g)),  # prelu'(0) = w
+                _quiet(lambda g, y, x, w: _where(x > 0, 0.0, g * x)))
+
+
+def prelu(x: Array, weight: Array) -> Array:
+    """Leaky ReLU with learnable slopes: one (weight of shape () or (1,)) or one per channel on axis 1 ((C,))."""
+    w = weight if isinstance(weight, Tensor) else np.asarray(weight, dtype=_float_dtype(x))
+    shape = tuple(np.shape(x))
+    if w.ndim > 1:
+        raise ValueError(f"prelu: weight must have shape () or (1,) or (C,), got {tuple(w.shape)}")
+    if w.size != 1:
+        if len(shape) < 2:
+            raise ValueError(f"prelu: weight of shape {tuple(w.shape)} has one slope per channel, but the input "
+                             f"of shape {shape} has no channel axis (axis 1); use a single slope")
+        if w.size != shape[1]:
+            raise ValueError(f"prelu: weight of shape {tuple(w.shape)} does not match the {shape[1]} channels "
+                             f"on axis 1 of the input of shape {shape}")
+    target = () if w.size == 1 else (w.size,) + (1,) * (len(shape) - 2)
+    if tuple(w.shape) != target:
+        w = _reshape(w, shape=target)
+    return _prelu(x, w)
+
+
+# rrelu in training mode: x by the constant slopes drawn for this call (no gradient to the slopes)
+_rrelu = binary("rrelu", _sloped, _quiet(lambda g, y, x, a: _where(x > 0, g, a * g)), None)  # '(0) = a
+
+
+def rrelu(x: Array, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
+    """Randomized leaky ReLU: slopes ~ U(lower, upper) per element in training (minigrad's seeded generator),
+    the fixed slope (lower + upper)/2 in evaluation."""
+    if lower > upper:
+        raise ValueError(f"rrelu: lower ({lower}) must not exceed upper ({upper})")
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    slopes = generator().uniform(lower, upper, size=np.shape(x)).astype(_float_dtype(x), copy=False)
+    return _rrelu(x, slopes)
+
+
+# --------------------------------------------------------------------------- exponential family
+
+@_quiet
+def _elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+# elu' = 1 for x > 0 and alpha·e^x = y + alpha for x <= 0 (so elu'(0) = alpha)
+_elu_op = unary("elu", _elu, _quiet(lambda g, y, x, alpha=1.0: _where(x > 0, g, g * (y + alpha))))
+
+
+def elu(x: Array, alpha: float = 1.0) -> Array:
+    """x where x > 0, alpha·(e^x − 1) elsewhere; the derivative at 0 is alpha."""
+    return _elu_op(x, alpha=alpha)
+
+
+@_quiet
+def _selu(x):
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+
+# selu = scale·elu(x, alpha), one primitive so the scaling cannot raise underflow in a separate mul
+_selu_op = unary("selu", _selu, _quiet(lambda g, y, x: _where(x > 0, g * SELU_SCALE, g * (y + SELU_SCALE * SELU_ALPHA))))
+
+
+def selu(x: Array) -> Array:
+    """scale·elu(x, alpha) with the self-normalising constants alpha ≈ 1.6733, scale ≈ 1.0507."""
+    return _selu_op(x)
+
+
+def _softplus_np(z):
+    """log(1 + e^z) = log1p(e^−|z|) + max(z, 0): exact for every z, ±inf included."""
+    return np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)
+
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    # β·x may overflow to ±inf (β > 1): softplus(±inf) is computed exactly and where() then picks x
+    with np.errstate(under="ignore", over="ignore"):
+        z = x * beta if beta != 1 else x
+        sp = _softplus_np(z)
+        return np.where(z > threshold, x, sp / beta if beta != 1 else sp)
+
+
+def _softplus_grad(g, y, x, beta=1.0, threshold=20.0):
+    """softplus' = σ(β·x), exactly 1 on the linear part β·x > threshold."""
+    with np.errstate(under="ignore", over="ignore"):
+        z = x * beta if beta != 1 else x
+        return _where(z > threshold, g, g * sigmoid(z))
+
+
+_softplus_op = unary("softplus", _softplus, _softplus_grad)
+
+
+def softplus(x: Array, beta: float = 1.0, threshold: float = 20.0) -> Array:
+    """log(1 + e^(β·x))/β, and x itself where β·x > threshold; derivative σ(β·x)."""
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero")
+    return _softplus_op(x, beta=beta, threshold=threshold)
+
+
+def _swish(x, beta=1.0):
+    with np.errstate(under="ignore", over="ignore"):  # β·x = ±inf is harmless: σ(±inf) is exactly 1 or 0
+        return x * _sigmoid_np(x * beta if beta != 1 else x)
+
+
+def _swish_grad(g, y, x, beta=1.0):
+    """swish' = s + β·y·(1 − s) with s = σ(β·x); y·(1 − s) first, so a huge y meets 1 − s = 0 before β."""
+    with np.errstate(under="ignore", over="ignore"):
+        s = sigmoid(x * beta if beta != 1 else x)
+        return g * (s + y * (1 - s) * beta)
+
+
+_swish_op = unary("swish", _swish, _swish_grad)
+_silu_op = unary("silu", _swish, _swish_grad)  # swish with β = 1, under its own name in the graph
+
+
+def swish(x: Array, beta: float = 1.0) -> Array:
+    """x·σ(β·x) = x/(1 + e^(−β·x))."""
+    return _swish_op(x, beta=beta)
+
+
+def silu(x: Array) -> Array:
+    """x·σ(x), the sigmoid-weighted linear unit (swish with β = 1)."""
+    return _silu_op(x)
+
+
+@_quiet
+def _mish(x):
+    return x * np.tanh(_softplus_np(x))
+
+
+@_quiet
+def _mish_grad(g, y, x):
+    """mish' = t + x·(1 − t²)·σ(x) with t = tanh(softplus(x)); x·(1 − t) first, so a huge x meets t = 1."""
+    t = tanh(softplus(x))
+    return g * (t + x * (1 - t) * (1 + t) * sigmoid(x))
+
+
+_mish_op = unary("mish", _mish, _mish_grad)
+
+
+def mish(x: Array) -> Array:
+    """x·tanh(softplus(x))."""
+    return _mish_op(x)
+
+
+# --------------------------------------------------------------------------- GELU and the normal CDF
+# erf/erfc by W. J. Cody's rational Chebyshev approximations (Math. Comp. 23, 1969), three ranges,
+# about 1e-16 relative error; evaluated in float64 on the elements of each range only.
+
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03,
+          1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
+_ERFC_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01, 2.98635138197400131e02,
+           8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03,
+           2.15311535474403846e-8)
+_ERFC_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
+           3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03)
+_ERFC_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
+           6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERFC_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1, 6.05183413124413191e-2,
+           2.33520497626869185e-3)
+_ERF_SMALL = 0.46875  # erf by its own rational below this, erfc above
+_ERFC_ZERO = 27.0  # erfc(z) < 1e-318 beyond: 0 in float64
+
+
+def _erf_small(z):
+    """erf(z) for |z| <= 0.46875."""
+    s = z * z
+    num, den = _ERF_A[4] * s, s
+    for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
+        num, den = (num + a) * s, (den + b) * s
+    return z * (num + _ERF_A[3]) / (den + _ERF_B[3])
+
+
+def _times_exp_minus_square(z, r):
+    """r·e^(−z²), with z² split as h² + (z − h)(z + h), h = z rounded down to 1/16, to keep e^(−z²) accurate."""
+    h = np.floor(z * 16) / 16
+    return np.exp(-h * h) * np.exp(-(z - h) * (z + h)) * r
+
+
+def _erfc_mid(z):
+    """erfc(z) for 0.46875 < z <= 4."""
+    num, den = _ERFC_C[8] * z, z
+    for c, d in zip(_ERFC_C[:7], _ERFC_D[:7]):
+        num, den = (num + c) * z, (den + d) * z
+    return _times_exp_minus_square(z, (num + _ERFC_C[7]) / (den + _ERFC_D[7]))
+
+
+def _erfc_large(z):
+    """erfc(z) for 4 < z < 27 (an asymptotic-form rational in 1/z²)."""
+    s = 1 / (z * z)
+    num, den = _ERFC_P[5] * s, s
+    for p, q in zip(_ERFC_P[:4], _ERFC_Q[:4]):
+        num, den = (num + p) * s, (den + q) * s
+    r = s * (num + _ERFC_P[4]) / (den + _ERFC_Q[4])
+    return _times_exp_minus_square(z, (_INV_SQRT_PI - r) / z)
+
+
+def _ndtr(x):
+    """Φ(x), the standard normal CDF, in float64: ½(1 + erf(x/√2)) near 0, ½·erfc(|x|/√2) in the tails
+    (so relative accuracy holds far into the left tail). Each range is evaluated on its own elements."""
+    z = np.asarray(x, dtype=np.float64) * _SQRT_HALF
+    a = np.abs(z)
+    small = a <= _ERF_SMALL
+    half_erfc = np.zeros_like(a)  # ½·erfc(|z|); stays 0 from _ERFC_ZERO on
+    for part, erfc in ((~small & (a <= 4), _erfc_mid), ((a > 4) & (a < _ERFC_ZERO), _erfc_large)):
+        if part.any():
+            half_erfc[part] = 0.5 * erfc(a[part])
+    cdf = np.where(z > 0, 1 - half_erfc, half_erfc)
+    if small.any():
+        cdf[small] = 0.5 + 0.5 * _erf_small(z[small])
+    return cdf
+
+
+@_quiet
+def _normal_cdf_np(x):
+    return _ndtr(x).astype(_float_dtype(x), copy=False)
+
+
+@_quiet
+def _normal_pdf(x):
+    """φ(x) = e^(−x²/2)/√(2π), with x clipped to ±40 first so x² cannot overflow (φ(±40) is 0 anyway)."""
+    c = _clip(x, min=-40.0, max=40.0)
+    return _exp(c * c * -0.5) * _INV_SQRT_2PI
+
+
+_normal_cdf = unary("normal_cdf", _normal_cdf_np, _quiet(lambda g, y, x: g * _normal_pdf(x)))  # Φ' = φ
+
+
+def _tanh_gelu_parts(x):
+    """For the tanh approximation: s = σ(2u) = (1 + tanh u)/2 and u', u = √(2/π)(x + 0.044715x³).
+    x is clipped to ±30 first (no overflow in x³); beyond, s is exactly 0 or 1 and u' is not needed."""
+    c = _clip(x, min=-30.0, max=30.0)
+    u = (c + c * c * c * _GELU_CUBIC) * _SQRT_2_OVER_PI
+    du = (1 + c * c * (3 * _GELU_CUBIC)) * _SQRT_2_OVER_PI
+    return sigmoid(u * 2), du
+
+
+@_quiet
+def _gelu(x, approximate="none"):
+    if approximate == "tanh":
+        s, _ = _tanh_gelu_parts(x)
+        return x * s  # = ½x(1 + tanh u), without the cancellation of 1 + tanh u in the left tail
+    return (np.asarray(x, dtype=np.float64) * _ndtr(x)).astype(_float_dtype(x), copy=False)
+
+
+@_quiet
+def _gelu_grad(g, y, x, approximate="none"):
+    """Exact: Φ(x) + x·φ(x).  Tanh approximation: s + x·2s(1 − s)·u' (2s(1 − s) = ½sech²u)."""
+    if approximate == "tanh":
+        s, du = _tanh_gelu_parts(x)
+        return g * (s + x * (s * (1 - s) * du * 2))
+    return g * (_normal_cdf(x) + x * _normal_pdf(x))
+
+
+_gelu_op = unary("gelu", _gelu, _gelu_grad)
+
+
+def gelu(x: Array, approximate: str = "none") -> Array:
+    """x·Φ(x) with Φ the standard normal CDF; approximate="tanh": ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _gelu_op(x, approximate=approximate)
+
+
+# --------------------------------------------------------------------------- hard and soft saturations
+
+def _hardtanh_grad(g, y, x, min_val=-1.0, max_val=1.0):
+    """1 strictly inside (min_val, max_val), 0 at the boundaries and outside."""
+    return _where((x > min_val) & (x < max_val), g, 0.0)
+
+
+_hardtanh = unary("hardtanh", lambda x, min_val=-1.0, max_val=1.0: np.clip(x, min_val, max_val), _hardtanh_grad)
+
+
+def hardtanh(x: Array, min_val: float = -1.0, max_val: float = 1.0) -> Array:
+    """clip(x, min_val, max_val); derivative 1 strictly inside, 0 at the boundaries and beyond."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return _hardtanh(x, min_val=min_val, max_val=max_val)
+
+
+# relu6(x + 3)/6; derivative 1/6 strictly inside (−3, 3), 0 at ±3 and beyond
+_hardsigmoid = unary("hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6,
+                     _quiet(lambda g, y, x: _where((x > -3) & (x < 3), g / 6, 0.0)))
+
+
+def hardsigmoid(x: Array) -> Array:
+    """relu6(x + 3)/6 = clip(x/6 + 1/2, 0, 1)."""
+    return _hardsigmoid(x)
+
+
+@_quiet
+def _softsign_grad(g, y, x):
+    """softsign' = 1/(1 + |x|)², as d·d with d = 1/(1 + |x|) so that nothing overflows for huge x."""
+    d = 1 / (1 + _abs(x))
+    return g * d * d
+
+
+_softsign = unary("softsign", lambda x: x / (1 + np.abs(x)), _softsign_grad)
+
+
+def softsign(x: Array) -> Array:
+    """x/(1 + |x|)."""
+    return _softsign(x)
+
+
+# --------------------------------------------------------------------------- softmax
+
+def _softmax(x, axis=-1):
+    # x − max may overflow to −inf only when the inputs span more than the float range; e^−inf = 0 is exact
+    with np.errstate(under="ignore", over="ignore"):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+
+@_quiet
+def _log_softmax(x, axis=-1):
+    z = x - np.max(x, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+_softmax_op = unary("softmax", _softmax,
+                    _quiet(lambda g, y, x, axis=-1: y * (g - (g * y).sum(axis=axis, keepdims=True))))
+_log_softmax_op = unary("log_softmax", _log_softmax,
+                        _quiet(lambda g, y, x, axis=-1: g - _exp(y) * g.sum(axis=axis, keepdims=True)))
+
+
+def softmax(x: Array, axis: int = -1) -> Array:
+    """e^x / Σ e^x along `axis`, computed from x − max(x) so it never overflows."""
+    normalize_axes(axis, np.ndim(x), "softmax")
+    return _softmax_op(x, axis=axis)
+
+
+def log_softmax(x: Array, axis: int = -1) -> Array:
+    """x − logsumexp(x) along `axis`, max-shifted: finite wherever the inputs span less than the float range."""
+    normalize_axes(axis, np.ndim(x), "log_softmax")
+    return _log_softmax_op(x, axis=axis)
