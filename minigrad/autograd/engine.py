@@ -35,24 +35,40 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
     return g
 
 
+def consumer_counts(roots: Sequence[Tensor]) -> dict:
+    """For every recorded tensor reachable from `roots`: how many recorded tensors consume it.
+
+    Backward visits a tensor once all its consumers are done (Kahn's algorithm), so this count is
+    the whole topological sort: one iterative pass, no recursion, linear in the graph's size.
+    """
+    counts: dict = {}
+    stack = [r for r in roots if r._op is not None]
+    while stack:
+        for p in stack.pop()._parents:
+            if isinstance(p, Tensor) and p._op is not None:
+                k = id(p)
+                if k in counts:
+                    counts[k] += 1
+                else:
+                    counts[k] = 1
+                    stack.append(p)
+    return counts
+
+
 def topological_order(roots: Sequence[Tensor]) -> list:
     """Recorded tensors reachable from `roots`, each before the tensors it was computed from."""
+    counts = consumer_counts(roots)
+    ready = list({id(r): r for r in roots if r._op is not None and id(r) not in counts}.values())
     order = []
-    visited = set()
-    stack = [(r, False) for r in roots if r._op is not None]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
+    while ready:
+        t = ready.pop()
+        order.append(t)
         for p in t._parents:
-            if isinstance(p, Tensor) and p._op is not None and p.requires_grad and id(p) not in visited:
-                stack.append((p, False))
-    order.reverse()
+            if isinstance(p, Tensor) and p._op is not None:
+                k = id(p)
+                counts[k] -= 1
+                if not counts[k]:
+                    ready.append(p)
     return order
 
 
@@ -122,11 +138,21 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
     _mode.grad_enabled = create_graph
     # under detect_anomaly the finiteness check reports the op; numpy's warning would only pre-empt it
     prev_err = np.seterr(divide="ignore", over="ignore", invalid="ignore") if anomaly else None
+    counts = consumer_counts(roots)
+    ready = list({id(r): r for r in roots if r._op is not None and id(r) not in counts}.values())
     try:
-        for t in topological_order(roots):
+        while ready:
+            t = ready.pop()
             k = id(t)
             g = grads.pop(k, None)
-            if g is None:
+            parents = t._parents
+            if g is None:  # no gradient reached this tensor: only release its inputs' counts
+                for p in parents:
+                    if isinstance(p, Tensor) and p._op is not None:
+                        pk = id(p)
+                        counts[pk] -= 1
+                        if not counts[pk]:
+                            ready.append(p)
                 continue
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
@@ -140,7 +166,6 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                                    "its saved values were released by the first backward. "
                                    "Pass retain_graph=True to the first backward() if you need to do this.")
             op = t._op
-            parents = t._parents
             if create_graph:
                 input_grads = op.input_grads(g, t, parents, parents, t._attrs)
             else:
@@ -148,8 +173,15 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                 input_grads = op.input_grads(g, t.data, parents, args, t._attrs)
             if not retain_graph:
                 t._saved = _RELEASED
-                op.release(t)
+                if op.releases:
+                    op.release(t)
             for i, (p, pg) in enumerate(zip(parents, input_grads)):
+                recorded = isinstance(p, Tensor) and p._op is not None
+                if recorded:
+                    pk = id(p)
+                    counts[pk] -= 1
+                    if not counts[pk]:
+                        ready.append(p)
                 if pg is None:
                     continue
                 if pg is g:
@@ -160,13 +192,13 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                     pg = pg.astype(p.data.dtype)
                 if anomaly:
                     _check_finite(pg, op.name, i)
-                pk = id(p)
-                if p._op is None:
-                    prev = leaves.get(pk)
-                    leaves[pk] = (p, pg if prev is None else prev[1] + pg)
-                else:
+                if recorded:
                     prev = grads.get(pk)
                     grads[pk] = pg if prev is None else prev + pg
+                else:
+                    pk = id(p)
+                    prev = leaves.get(pk)
+                    leaves[pk] = (p, pg if prev is None else prev[1] + pg)
         for k, (leaf, g) in leaves.items():
             if leaf._hooks:
                 g = _run_hooks(leaf, g, create_graph)

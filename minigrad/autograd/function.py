@@ -26,6 +26,7 @@ class Op:
     """A primitive's identity in the graph: its name and one derivative rule per input."""
 
     __slots__ = ("name", "vjps", "differentiable", "__weakref__")
+    releases = False  # whether release() has anything to drop after backward
 
     def __init__(self, name: str, vjps: Sequence[Optional[Callable]], differentiable: bool = True) -> None:
         self.name = name
@@ -189,6 +190,7 @@ class FunctionOp(Op):
     """The graph entry of a user-defined Function: calls its backward once for all inputs."""
 
     __slots__ = ("fn",)
+    releases = True
 
     def __init__(self, fn: type) -> None:
         super().__init__(fn.__name__, ())
