@@ -9,9 +9,10 @@ broadcast (N, 1) against (N,) is a classic bug, so it raises instead.
 
 Fused primitives, each with a rule written in ops so it is differentiable again:
 - `cross_entropy` with class indices: one op whose rule is (softmax(x) − onehot(t))·g, softmax
-  recomputed as exp(x − logsumexp(x)). Measured against the composition logsumexp(x) − x[i, t]
-  (fused ≈ 1.6–1.9× faster forward+backward on 64×10 to 512×10 logits, see the module's notes in
-  the final report); the reduction stays a separate op.
+  recomputed as exp(x − lse) with lse = output + x[i, t]. Timed forward+backward (mean reduction,
+  float32, one core) against the composition logsumexp(x) − x[i, t]: about 1.1–1.3× faster
+  (52 vs 66 µs for 64×10 logits, 89 vs 104 µs for 512×10, 379 vs 418 µs for 4096×10). The
+  reduction stays a separate op.
 - `binary_cross_entropy`: logs clamped at −100 exactly as PyTorch, and PyTorch's gradient
   (x − t)/max(x(1 − x), 1e−12), which stays finite (and non-zero) at x = 0 and 1 where a composed
   clamp would stop the gradient.
@@ -28,7 +29,7 @@ import numpy as np
 from .. import rng
 from ..autograd.function import primitive
 from ..ops import abs, exp, log, logsumexp, matmul, maximum, sigmoid, where
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "nll_loss", "dense", "dropout"]
@@ -195,9 +196,8 @@ def _xent_indices_grad(g, y, x, t):
     """(softmax(x) − onehot(t))·g, softmax = exp(x − lse) with lse = y + x[i, t] read off the output
     (no second reduction); written with ops, so under create_graph it is differentiable again."""
     n = x.shape[0]
-    lse = y + x[np.arange(n), t]
     with np.errstate(under="ignore"):  # far-below-max logits: softmax 0, as it should be
-        p = exp(x - lse.reshape((n, 1)))
+        p = exp(x - (y + x[np.arange(n), t]).reshape((n, 1)))
     return (p - _onehot(t, x.shape, x.dtype)) * g.reshape((n, 1))
 
 
