@@ -45,6 +45,8 @@ class Optimizer:
         self.state: Dict[int, Dict[str, Any]] = {}  # parameter index -> state
         self._params: List[Tensor] = []
         self._work: List[Optional[np.ndarray]] = []
+        if hasattr(params, "parameters") and hasattr(params, "forward"):
+            raise TypeError(f"{type(self).__name__}: got a module; pass model.parameters()")
         if isinstance(params, (Tensor, dict)):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or of dicts "
                             f"with 'params', got a single {type(params).__name__}")

@@ -147,6 +147,10 @@ def test_add_module_register_parameter_and_errors():
         m.add_module("y", "not a module")
     with pytest.raises(KeyError):
         m.add_module("a.b", Module())
+    with pytest.raises(KeyError, match="forward"):
+        m.add_module("forward", Module())  # would shadow a method
+    m.add_module("0", Module())  # re-registering a name is fine
+    assert not list(getattr(m, "0").parameters())
 
 
 def test_forgetting_super_init_is_a_clear_error():
@@ -156,6 +160,14 @@ def test_forgetting_super_init_is_a_clear_error():
 
     with pytest.raises(RuntimeError, match=r"super\(\)\.__init__"):
         Bad()
+
+    class Quiet(Module):
+        def __init__(self):
+            self.x = 1  # a plain attribute works, but the module is unusable
+
+    with pytest.raises(AttributeError, match=r"super\(\)\.__init__"):
+        list(Quiet().parameters())
+    assert not hasattr(Quiet(), "_parameters")
 
 
 def test_call_runs_forward_and_base_forward_is_not_implemented():

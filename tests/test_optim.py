@@ -6,7 +6,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import optim
-from minigrad.nn import Parameter
+from minigrad.nn import Module, Parameter
 
 RNG = np.random.default_rng(1234)
 P0 = RNG.standard_normal((3, 2))
@@ -296,6 +296,13 @@ def test_bad_parameter_lists():
         optim.SGD(p, lr=0.1)
     with pytest.raises(TypeError):
         optim.SGD([np.zeros(2)], lr=0.1)
+
+    class Model(Module):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(TypeError, match=r"model\.parameters\(\)"):
+        optim.SGD(Model(), lr=0.1)
 
 
 def test_generator_of_parameters_accepted():

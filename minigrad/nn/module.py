@@ -30,16 +30,16 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
         if isinstance(data, Tensor):
-            arr = np.array(data.data, copy=True)
+            arr = data.data
         elif isinstance(data, (np.ndarray, np.generic)):
-            arr = np.array(data, copy=True)
+            arr = np.asarray(data)
         else:
             arr = np.array(data)
             if arr.dtype.kind in "iuf":  # Python numbers/lists: the default float dtype
                 arr = arr.astype(get_default_dtype())
         if arr.dtype.kind != "f":
             raise TypeError(f"Parameter: only float data can be a parameter, got dtype {arr.dtype}")
-        super().__init__(arr, requires_grad=requires_grad)
+        super().__init__(arr, requires_grad=requires_grad)  # copies: never aliases the caller's array
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Parameter(", threshold=200)
@@ -76,6 +76,13 @@ class Module:
         except KeyError:
             raise RuntimeError(f"{type(self).__name__}: Module.__init__() must be called (super().__init__()) "
                                "before assigning parameters, sub-modules or buffers") from None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: registered values live in __dict__ too.
+        if name in ("_parameters", "_modules", "_buffers", "training"):
+            raise AttributeError(f"{type(self).__name__} has no '{name}': Module.__init__() must be called "
+                                 "(super().__init__()) in its __init__")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
@@ -345,8 +352,8 @@ def _check_name(module: Module, name: Any, where: str) -> None:
         raise TypeError(f"{where}: name must be a string, got {type(name).__name__}")
     if not name or "." in name:
         raise KeyError(f"{where}: name must be non-empty and contain no '.', got {name!r}")
-    if name in module.__dict__ and not any(name in module.__dict__.get(r, ())
-                                           for r in ("_parameters", "_modules", "_buffers")):
+    if hasattr(module, name) and not any(name in module.__dict__.get(r, ())
+                                         for r in ("_parameters", "_modules", "_buffers")):
         raise KeyError(f"{where}: attribute '{name}' already exists on {type(module).__name__}")
 
 
