@@ -140,9 +140,11 @@ def _sigmoid(x):
 sigmoid = unary("sigmoid", _sigmoid, _quiet(lambda g, y, x: g * y * (1 - y)))  # σ' = σ(1 − σ)
 # tanh' = 1 − tanh², written (1 − y)(1 + y): the same, but y² cannot underflow for tiny x
 tanh = unary("tanh", np.tanh, _quiet(lambda g, y, x: g * (1 - y) * (1 + y)))
+tanh.__doc__ = "tanh x = (e^x − e^−x)/(e^x + e^−x), in (−1, 1); derivative 1 − tanh²."
 
 
 def _relu(x):
+    """max(0, x); derivative 1 for x > 0 and 0 elsewhere (relu'(0) = 0)."""
     return np.maximum(x, 0)
 
 
