@@ -42,7 +42,8 @@ def consumer_counts(roots: Sequence[Tensor]) -> dict:
     the whole topological sort: one iterative pass, no recursion, linear in the graph's size.
     """
     counts: dict = {}
-    stack = [r for r in roots if r._op is not None]
+    stack = list({id(r): r for r in roots if r._op is not None}.values())
+    expanded = {id(r) for r in stack}  # a root that another root consumes must not be expanded twice
     while stack:
         for p in stack.pop()._parents:
             if isinstance(p, Tensor) and p._op is not None:
@@ -51,7 +52,9 @@ def consumer_counts(roots: Sequence[Tensor]) -> dict:
                     counts[k] += 1
                 else:
                     counts[k] = 1
-                    stack.append(p)
+                    if k not in expanded:
+                        expanded.add(k)
+                        stack.append(p)
     return counts
 
 
