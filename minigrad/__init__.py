@@ -11,3 +11,5 @@ from .serialization import load, save
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
 __version__ = "0.1.0"
+
+from . import data, nn, optim, testing, viz  # noqa: E402  (subpackages, after the core they build on)
