@@ -244,7 +244,7 @@ def main() -> None:
             print(f"  trained {name}")
 
     print_summary(results, seeds)
-    plot_path = out / "activation_comparison.png"
+    plot_path = out / "comparison.png"
     plot(results, epochs, plot_path)
     print(f"\nwrote {plot_path} (gradient norms, training curves, dead units, accuracy)")
     print_results(results)

@@ -160,7 +160,7 @@ def main() -> None:
 
     rows = check_claims(grid)
     print_claims(rows, n_points)
-    plot_path = out / "activation_gallery.png"
+    plot_path = out / "gallery.png"
     plot_gallery(grid, plot_path, dpi=60 if args.quick else 75)
     print(f"\nwrote {plot_path} ({len(ACTIVATIONS)} activations: f, f', f'')")
     print(f"RESULT panels={','.join(title.split()[0] for title, _ in ACTIVATIONS)}")

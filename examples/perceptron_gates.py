@@ -180,7 +180,7 @@ def main() -> None:
     xor_outputs = xor(minigrad.tensor(X)).numpy().astype(int)
     truth_table("XOR", X, xor_outputs, y)
 
-    plot_path = out / "perceptron_gates.png"
+    plot_path = out / "decision_lines.png"
     plot_gates(learned, plot_path)
     print(f"\nwrote {plot_path} (decision lines)")
     for gate, correct in hand_correct.items():

@@ -105,7 +105,7 @@ def main() -> None:
         ax.set_title(f"{name}: {accuracies[name]:.0%}")
     fig.suptitle(f"2-{HIDDEN_UNITS}-1 network, hidden activation swapped (training accuracy)")
     fig.tight_layout()
-    plot_path = out / "shallow_planar.png"
+    plot_path = out / "boundaries.png"
     fig.savefig(plot_path, dpi=70)
     plt.close(fig)
 

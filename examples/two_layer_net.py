@@ -182,14 +182,14 @@ def main() -> None:
 
     history = train(model, train_set, test_set, settings["lr"], settings["batch_size"], epochs)
 
-    plot_path = out / "two_layer_net_training.png"
+    plot_path = out / "curves.png"
     steps_per_epoch = len(history["loss"]) // epochs
     plot_history(history, steps_per_epoch, plot_path)
     x, t = next(iter(DataLoader(*train_set, batch_size=settings["batch_size"])))
     x.name, t.name = "x (mini-batch)", "t (labels)"
-    graph_path = save_graph(F.cross_entropy(model(x), t), out / "two_layer_net_graph",
+    graph_path = save_graph(F.cross_entropy(model(x), t), out / "graph",
                             params=dict(model.named_parameters()))
-    weights_path = out / "two_layer_net_weights.npz"
+    weights_path = out / "weights.npz"
     minigrad.save(model.state_dict(), weights_path)
 
     seconds = time.perf_counter() - start

@@ -118,9 +118,9 @@ def main() -> None:
         mark = "ok" if guess == target else "WRONG"
         print(f"   {int(x1)}  {int(x2)}     {target}     {prob:.4f}       {guess}   {mark}")
 
-    plot_path = out / "xor_mlp.png"
+    plot_path = out / "curves.png"
     plot(losses, model, X, y, plot_path)
-    graph_path = save_graph(nn.BCELoss()(model(x), t), out / "xor_mlp_graph", params=dict(model.named_parameters()))
+    graph_path = save_graph(nn.BCELoss()(model(x), t), out / "graph", params=dict(model.named_parameters()))
     print(f"wrote {plot_path} (loss curve and learned function)")
     print(f"wrote {graph_path} (computation graph of the loss)")
     print(f"RESULT correct={int(np.sum(predicted == y))}")

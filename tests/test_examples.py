@@ -86,13 +86,13 @@ def two_layer(tmp_path_factory) -> Run:
 
 
 def test_two_layer_net_files(two_layer):
-    assert_file(two_layer.out / "two_layer_net_training.png", "png")
-    assert_graph(two_layer.out, "two_layer_net_graph")
-    weights = two_layer.out / "two_layer_net_weights.npz"
+    assert_file(two_layer.out / "curves.png", "png")
+    assert_graph(two_layer.out, "graph")
+    weights = two_layer.out / "weights.npz"
     assert_file(weights, "npz")
     state = minigrad.load(weights)
     assert {k: np.shape(v) for k, v in state.items()} == {"W1": (64, 50), "b1": (50,), "W2": (50, 10), "b2": (10,)}
-    for name in ("two_layer_net_training.png", "two_layer_net_weights.npz"):
+    for name in ("curves.png", "graph.svg" if HAVE_DOT else "graph.dot", "weights.npz"):
         assert name in two_layer.stdout, f"the run does not say where {name} went"
 
 
@@ -135,7 +135,7 @@ def test_two_layer_net_reads_mnist_folders(tmp_path):
     assert "network 64-50-10" in run.stdout
     assert float(run.results["gradcheck_max_abs_error"]) < 1e-6
     assert float(run.results["test_accuracy"]) > 0.30  # 4 epochs of the book's lr 0.1: learning, not yet done
-    assert_file(run.out / "two_layer_net_weights.npz", "npz")
+    assert_file(run.out / "weights.npz", "npz")
 
 
 # --------------------------------------------------------------------------- perceptron_gates
@@ -151,7 +151,7 @@ def test_perceptron_hand_set_and_learned_gates(perceptron):
         assert perceptron.results[f"hand_set_{gate}_correct"] == "4"
         assert perceptron.results[f"learned_{gate}_correct"] == "4"
         assert 1 <= int(perceptron.results[f"learned_{gate}_epochs"]) < 20
-    assert_file(perceptron.out / "perceptron_gates.png", "png")
+    assert_file(perceptron.out / "decision_lines.png", "png")
 
 
 def test_perceptron_fails_on_xor_and_two_layers_solve_it(perceptron):
@@ -174,8 +174,8 @@ def test_xor_mlp_all_four_correct(xor_run):
     assert xor_run.results["correct"] == "4"
     assert float(xor_run.results["final_loss"]) < 0.05
     assert xor_run.stdout.count(" ok") == 4
-    assert_file(xor_run.out / "xor_mlp.png", "png")
-    assert_graph(xor_run.out, "xor_mlp_graph")
+    assert_file(xor_run.out / "curves.png", "png")
+    assert_graph(xor_run.out, "graph")
 
 
 def test_graph_falls_back_to_dot_source_without_graphviz(tmp_path):
@@ -184,8 +184,8 @@ def test_graph_falls_back_to_dot_source_without_graphviz(tmp_path):
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
     run = run_example("xor_mlp", tmp_path / "out", path_env=str(empty_bin))
-    assert_file(run.out / "xor_mlp_graph.dot", "dot")
-    assert not (run.out / "xor_mlp_graph.svg").exists()
+    assert_file(run.out / "graph.dot", "dot")
+    assert not (run.out / "graph.svg").exists()
     assert "`dot` program was not found" in run.stdout
     assert run.results["correct"] == "4"
 
@@ -219,7 +219,7 @@ def test_gallery_flags_exactly_the_wrong_formulas(gallery):
 
 def test_gallery_draws_every_activation(gallery):
     assert API_ACTIVATIONS <= set(gallery.results["panels"].split(","))
-    assert_file(gallery.out / "activation_gallery.png", "png")
+    assert_file(gallery.out / "gallery.png", "png")
 
 
 # --------------------------------------------------------------------------- shallow_planar
@@ -237,7 +237,7 @@ def test_planar_nonlinearity_beats_identity(planar):
     assert acc["tanh"] >= 0.85
     # without a non-linearity the hidden layer is one linear map: no better than logistic regression
     assert acc["identity"] <= 0.65 and abs(acc["identity"] - acc["logistic_regression"]) <= 0.05
-    assert_file(planar.out / "shallow_planar.png", "png")
+    assert_file(planar.out / "boundaries.png", "png")
 
 
 # --------------------------------------------------------------------------- activation_comparison
@@ -259,4 +259,4 @@ def test_comparison_measures_vanishing_gradients_and_dead_units(comparison):
     assert r["dead_init_relu"] > 0
     assert r["dead_init_leaky_relu"] == r["dead_init_elu"] == r["dead_init_gelu"] == 0
     assert "| activation | lr | loss | accuracy | dead units |" in comparison.stdout
-    assert_file(comparison.out / "activation_comparison.png", "png")
+    assert_file(comparison.out / "comparison.png", "png")
