@@ -127,7 +127,7 @@ def final(runs: List[Dict], key: str) -> float:
 
 
 def at_init(runs: List[Dict]) -> Dict:
-    """Initialization figures averaged over the seeds: gradient norms per layer, their first/last ratio, dead and all-negative units."""
+    """At initialization, averaged over the seeds: gradient norm per layer, first/last ratio, dead and all-negative units."""
     inits = [run["history"][0] for run in runs]
     norms = list(np.mean([m["grad_norms"] for m in inits], axis=0))
     return dict(grad_norms=norms, ratio=grad_ratio(norms), dead=float(np.mean([m["dead"] for m in inits])),

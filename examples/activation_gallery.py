@@ -110,7 +110,8 @@ def check_claims(grid: np.ndarray) -> List[Dict]:
 
 def print_claims(rows: List[Dict], n_points: int) -> None:
     """The claims as a Markdown table: formula, what it was compared with, max |difference|, agree?"""
-    print(f"Formulas as stated in the articles vs minigrad's autodiff, on {n_points} points of [-4, 4] (x = 0 excluded)")
+    print(f"Formulas as stated in the articles vs minigrad's autodiff, on {n_points} points of [-4, 4] "
+          "(x = 0 excluded)")
     print("| formula as stated | compared with | max abs difference | agrees |")
     print("| --- | --- | ---: | :---: |")
     for r in rows:

@@ -186,8 +186,10 @@ def main() -> None:
     for gate, correct in hand_correct.items():
         print(f"RESULT hand_set_{gate.lower()}_correct={correct}")
     for gate in ["AND", "NAND", "OR"]:
-        print(f"RESULT learned_{gate.lower()}_epochs={learned[gate]['epochs']}")
-        print(f"RESULT learned_{gate.lower()}_correct={count_correct(learned[gate]['w'], learned[gate]['b'], *logic_gate(gate.lower()))}")
+        result = learned[gate]
+        correct = count_correct(result["w"], result["b"], *logic_gate(gate.lower()))
+        print(f"RESULT learned_{gate.lower()}_epochs={result['epochs']}")
+        print(f"RESULT learned_{gate.lower()}_correct={correct}")
     print(f"RESULT xor_single_perceptron={'learned' if learned['XOR']['converged'] else 'failed'}")
     print(f"RESULT xor_epochs_tried={learned['XOR']['epochs']}")
     print(f"RESULT xor_best_correct={learned['XOR']['best']}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import matplotlib
 
@@ -68,7 +68,7 @@ class TwoLayerNet(nn.Module):
         return two_layer(x, self.W1, self.b1, self.W2, self.b2)
 
 
-def load_data(mnist_dir: str, quick: bool) -> Tuple[str, tuple, tuple]:
+def load_data(mnist_dir: Optional[str], quick: bool) -> Tuple[str, tuple, tuple]:
     """(name, (X_train, y_train), (X_test, y_test)): MNIST's own split, or digits split 80/20 with a fixed seed."""
     if mnist_dir:
         train, test = load_mnist(mnist_dir)
