@@ -40,10 +40,14 @@ def consumer_counts(roots: Sequence[Tensor]) -> dict:
 
     Backward visits a tensor once all its consumers are done (Kahn's algorithm), so this count is
     the whole topological sort: one iterative pass, no recursion, linear in the graph's size.
+    Roots are seeded first (count 0), so a root that another root consumes is expanded only once.
     """
     counts: dict = {}
-    stack = list({id(r): r for r in roots if r._op is not None}.values())
-    expanded = {id(r) for r in stack}  # a root that another root consumes must not be expanded twice
+    stack = []
+    for r in roots:
+        if r._op is not None and id(r) not in counts:
+            counts[id(r)] = 0
+            stack.append(r)
     while stack:
         for p in stack.pop()._parents:
             if isinstance(p, Tensor) and p._op is not None:
@@ -52,16 +56,19 @@ def consumer_counts(roots: Sequence[Tensor]) -> dict:
                     counts[k] += 1
                 else:
                     counts[k] = 1
-                    if k not in expanded:
-                        expanded.add(k)
-                        stack.append(p)
+                    stack.append(p)
     return counts
+
+
+def _ready_roots(roots: Sequence[Tensor], counts: dict) -> list:
+    """The distinct recorded roots that no other root consumes: where the walk starts."""
+    return list({id(r): r for r in roots if r._op is not None and counts[id(r)] == 0}.values())
 
 
 def topological_order(roots: Sequence[Tensor]) -> list:
     """Recorded tensors reachable from `roots`, each before the tensors it was computed from."""
     counts = consumer_counts(roots)
-    ready = list({id(r): r for r in roots if r._op is not None and id(r) not in counts}.values())
+    ready = _ready_roots(roots, counts)
     order = []
     while ready:
         t = ready.pop()
@@ -142,57 +149,59 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
     # under detect_anomaly the finiteness check reports the op; numpy's warning would only pre-empt it
     prev_err = np.seterr(divide="ignore", over="ignore", invalid="ignore") if anomaly else None
     counts = consumer_counts(roots)
-    ready = list({id(r): r for r in roots if r._op is not None and id(r) not in counts}.values())
+    ready = _ready_roots(roots, counts)
     try:
         while ready:
             t = ready.pop()
-            k = id(t)
-            g = grads.pop(k, None)
             parents = t._parents
-            if g is None:  # no gradient reached this tensor: only release its inputs' counts
-                for p in parents:
-                    if isinstance(p, Tensor) and p._op is not None:
-                        pk = id(p)
-                        counts[pk] -= 1
-                        if not counts[pk]:
-                            ready.append(p)
-                continue
-            if t._hooks:
-                g = _run_hooks(t, g, create_graph)
-            if targets is not None:
-                if k in targets:
-                    found[k] = g
-            elif t._retain:
-                _accumulate(t, g, shared)
-            if t._saved is _RELEASED:
-                raise RuntimeError(f"backward: trying to backward through the graph a second time (at '{t._op.name}'); "
-                                   "its saved values were released by the first backward. "
-                                   "Pass retain_graph=True to the first backward() if you need to do this.")
-            op = t._op
-            if create_graph:
-                input_grads = op.input_grads(g, t, parents, parents, t._attrs)
-            else:
-                args = [p.data if isinstance(p, Tensor) else p for p in parents]
-                input_grads = op.input_grads(g, t.data, parents, args, t._attrs)
-            if not retain_graph:
-                t._saved = _RELEASED
-                if op.releases:
-                    op.release(t)
-            for i, (p, pg) in enumerate(zip(parents, input_grads)):
-                recorded = isinstance(p, Tensor) and p._op is not None
+            g = grads.pop(id(t), None)
+            if g is not None:  # run this tensor's rules (when no gradient reached it, only count down)
+                if t._hooks or t._retain or targets is not None:
+                    g = _visit(t, g, create_graph, targets, found, shared)
+                if t._saved is _RELEASED:
+                    raise RuntimeError(f"backward: trying to backward through the graph a second time (at "
+                                       f"'{t._op.name}'); its saved values were released by the first backward. "
+                                       "Pass retain_graph=True to the first backward() if you need to do this.")
+                op = t._op
+                vjps = op.vjps
+                attrs = t._attrs
+                if create_graph:
+                    y, args = t, parents
+                else:
+                    y, args = t.data, [p.data if isinstance(p, Tensor) else p for p in parents]
+                all_grads = None if vjps is not None else op.input_grads(g, y, parents, args, attrs)
+                if not retain_graph:
+                    t._saved = _RELEASED
+                    if op.releases:
+                        op.release(t)
+            for i, p in enumerate(parents):
+                if not isinstance(p, Tensor):
+                    continue
+                recorded = p._op is not None
                 if recorded:
                     pk = id(p)
-                    counts[pk] -= 1
-                    if not counts[pk]:
+                    left = counts[pk] - 1
+                    counts[pk] = left
+                    if not left:
                         ready.append(p)
-                if pg is None:
+                if g is None or not p.requires_grad:
                     continue
+                if all_grads is None:
+                    vjp = vjps[i]
+                    if vjp is None:
+                        continue
+                    pg = vjp(g, y, *args, **attrs) if attrs else vjp(g, y, *args)
+                else:
+                    pg = all_grads[i]
+                    if pg is None:
+                        continue
                 if pg is g:
                     shared.add(id(pg))
-                if pg.shape != p.data.shape:
-                    pg = sum_to_shape(pg, p.data.shape)
-                if pg.dtype != p.data.dtype:
-                    pg = pg.astype(p.data.dtype)
+                data = p.data
+                if pg.shape != data.shape:
+                    pg = sum_to_shape(pg, data.shape)
+                if pg.dtype != data.dtype:
+                    pg = pg.astype(data.dtype)
                 if anomaly:
                     _check_finite(pg, op.name, i)
                 if recorded:
@@ -215,6 +224,18 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
         if prev_err is not None:
             np.seterr(**prev_err)
     return found
+
+
+def _visit(t: Tensor, g: Any, create_graph: bool, targets: Optional[dict], found: dict, shared: set) -> Any:
+    """A recorded tensor's gradient is complete: run its hooks, keep it if retained or requested."""
+    if t._hooks:
+        g = _run_hooks(t, g, create_graph)
+    if targets is not None:
+        if id(t) in targets:
+            found[id(t)] = g
+    elif t._retain:
+        _accumulate(t, g, shared)
+    return g
 
 
 def _accumulate(t: Tensor, g: Any, shared: set) -> None:

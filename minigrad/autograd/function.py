@@ -10,6 +10,7 @@ input's shape in one place (`engine.sum_to_shape`).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -30,7 +31,7 @@ class Op:
 
     def __init__(self, name: str, vjps: Sequence[Optional[Callable]], differentiable: bool = True) -> None:
         self.name = name
-        self.vjps = tuple(vjps)
+        self.vjps: Optional[tuple] = tuple(vjps)
         self.differentiable = differentiable
 
     def input_grads(self, g: Any, y: Any, parents: tuple, args: Sequence, attrs: Optional[dict]) -> list:
@@ -51,17 +52,21 @@ class Op:
 
 
 class VariadicOp(Op):
-    """An op over any number of tensors (concatenate, stack): one rule `vjp(i, g, y, *xs, **attrs)`."""
+    """A family of ops over any number of tensors (concatenate, stack) sharing one rule
+    `vjp(i, g, y, *xs, **attrs)`; each arity gets an ordinary Op with one rule per input."""
 
-    __slots__ = ("vjp",)
+    __slots__ = ("vjp", "_by_arity")
 
     def __init__(self, name: str, vjp: Callable) -> None:
         super().__init__(name, ())
         self.vjp = vjp
+        self._by_arity: dict = {}
 
-    def input_grads(self, g, y, parents, args, attrs):
-        return [self.vjp(i, g, y, *args, **attrs) if isinstance(p, Tensor) and p.requires_grad else None
-                for i, p in enumerate(parents)]
+    def for_arity(self, n: int) -> Op:
+        op = self._by_arity.get(n)
+        if op is None:
+            op = self._by_arity[n] = Op(self.name, [functools.partial(self.vjp, i) for i in range(n)])
+        return op
 
 
 def operand(v: Any) -> Any:
@@ -133,7 +138,7 @@ def primitive(name: str, forward: Callable, *vjps: Optional[Callable], variadic:
         args = tuple(a if isinstance(a, Tensor) else operand(a) for a in args)
         y = forward(*[a.data if isinstance(a, Tensor) else a for a in args], **attrs)
         recording = _mode.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        return _finish(y, op, args, attrs or None, recording)
+        return _finish(y, op.for_arity(len(args)) if variadic else op, args, attrs or None, recording)
 
     apply.op = op
     apply.__name__ = apply.__qualname__ = name
@@ -194,6 +199,7 @@ class FunctionOp(Op):
 
     def __init__(self, fn: type) -> None:
         super().__init__(fn.__name__, ())
+        self.vjps = None  # backward computes every input's gradient at once: input_grads()
         self.fn = fn
 
     def input_grads(self, g, y, parents, args, attrs):

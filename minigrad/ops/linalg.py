@@ -8,12 +8,22 @@ from .shape import reshape, swapaxes
 
 
 def _matmul(a, b):
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        raise ValueError(f"matmul: operands must have at least one dimension, got shapes {np.shape(a)} and {np.shape(b)}")
-    ka, kb = np.shape(a)[-1], np.shape(b)[-2 if np.ndim(b) > 1 else -1]
-    if ka != kb:
-        raise ValueError(f"matmul: shapes {np.shape(a)} and {np.shape(b)} do not align ({ka} != {kb})")
-    return np.matmul(a, b)
+    try:
+        return np.matmul(a, b)
+    except ValueError:  # explain the failure in the operands' terms
+        if np.ndim(a) == 0 or np.ndim(b) == 0:
+            raise ValueError(f"matmul: operands must have at least one dimension, "
+                             f"got shapes {np.shape(a)} and {np.shape(b)}") from None
+        ka, kb = np.shape(a)[-1], np.shape(b)[-2 if np.ndim(b) > 1 else -1]
+        if ka != kb:
+            raise ValueError(f"matmul: shapes {np.shape(a)} and {np.shape(b)} do not align ({ka} != {kb})") from None
+        raise ValueError(f"matmul: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
+                         f"(batch axes {np.shape(a)[:-2]} and {np.shape(b)[:-2]})") from None
+
+
+def matrix_transpose(m):
+    """Swap the last two axes (`.T` for the common 2-D case, which ndarray does in C)."""
+    return m.T if m.ndim == 2 else swapaxes(m, -1, -2)
 
 
 def _as_matrices(g, a, b):
@@ -30,14 +40,14 @@ def _as_matrices(g, a, b):
 def _grad_a(g, y, a, b):
     """dL/da = g @ bᵀ (summed over broadcast batch axes by the engine)."""
     g2, a2, b2 = _as_matrices(g, a, b)
-    ga = g2 @ swapaxes(b2, -1, -2)
+    ga = g2 @ matrix_transpose(b2)
     return reshape(ga, shape=ga.shape[:-2] + a.shape[-1:]) if a.ndim == 1 else ga
 
 
 def _grad_b(g, y, a, b):
     """dL/db = aᵀ @ g."""
     g2, a2, b2 = _as_matrices(g, a, b)
-    gb = swapaxes(a2, -1, -2) @ g2
+    gb = matrix_transpose(a2) @ g2
     return reshape(gb, shape=gb.shape[:-1]) if b.ndim == 1 else gb
 
 

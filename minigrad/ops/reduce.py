@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ def normalize_axes(axis: Any, ndim: int, op: str = "reduce") -> tuple:
 
 def keepdims_shape(shape: tuple, axis: Any) -> tuple:
     """The shape of a reduction over `axis` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
     axes = normalize_axes(axis, len(shape))
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -39,31 +42,35 @@ def expand_reduced(g: Any, x_shape: tuple, axis: Any, keepdims: bool) -> Any:
 
 
 def _count(shape: tuple, axis: Any, op: str = "reduce") -> int:
-    return int(np.prod([shape[a] for a in normalize_axes(axis, len(shape), op)], dtype=np.int64))
+    """How many elements each reduced value summarises."""
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in normalize_axes(axis, len(shape), op))
 
 
-def _sum(x, axis=None, keepdims=False):
-    if axis is not None:
-        normalize_axes(axis, np.ndim(x), "sum")  # numpy's AxisError would not name the op
-    return np.sum(x, axis=axis, keepdims=keepdims)
+def _reducer(name: str, ufunc: np.ufunc) -> Any:
+    """A numpy reduction that names the op when the axis is bad or there is nothing to reduce."""
+    def reduce(x, axis=None, keepdims=False):
+        try:
+            return ufunc.reduce(x, axis=axis, keepdims=keepdims)
+        except ValueError:  # numpy's AxisError is a ValueError too
+            normalize_axes(axis, np.ndim(x), name)
+            raise ValueError(f"{name}: cannot reduce over zero elements (shape {np.shape(x)}, axis {axis})") from None
+    reduce.__name__ = f"_{name}"
+    return reduce
+
+
+_sum = _reducer("sum", np.add)
+_max = _reducer("max", np.maximum)
+_min = _reducer("min", np.minimum)
 
 
 def _mean(x, axis=None, keepdims=False):
-    if _count(np.shape(x), axis, "mean") == 0:
+    n = _count(np.shape(x), axis, "mean")
+    if n == 0:
         raise ValueError(f"mean: cannot average over zero elements (shape {np.shape(x)}, axis {axis})")
-    return np.mean(x, axis=axis, keepdims=keepdims)
-
-
-def _max(x, axis=None, keepdims=False):
-    if _count(np.shape(x), axis, "max") == 0:
-        raise ValueError(f"max: cannot reduce over zero elements (shape {np.shape(x)}, axis {axis})")
-    return np.max(x, axis=axis, keepdims=keepdims)
-
-
-def _min(x, axis=None, keepdims=False):
-    if _count(np.shape(x), axis, "min") == 0:
-        raise ValueError(f"min: cannot reduce over zero elements (shape {np.shape(x)}, axis {axis})")
-    return np.min(x, axis=axis, keepdims=keepdims)
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return total / n if np.result_type(x).kind == "f" else total / np.float64(n)
 
 
 def _extremum_grad(g, y, x, axis=None, keepdims=False):
