@@ -27,12 +27,11 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
     lead = len(gshape) - len(shape)
     if lead < 0:  # a rule returned a smaller gradient: it broadcasts up to the input
         return g.broadcast_to(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if not stretched:  # only new leading axes (a bias): one reduction, already the right shape
+        return g.sum(axis=tuple(range(lead)))
+    g = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
+    return g.reshape(shape) if lead else g
 
 
 def consumer_counts(roots: Sequence[Tensor]) -> dict:

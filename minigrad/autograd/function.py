@@ -92,7 +92,11 @@ def unary(name: str, forward: Callable, vjp: Optional[Callable], differentiable:
         if not isinstance(x, Tensor):
             return forward(x, **attrs)
         y = forward(x.data, **attrs)
-        return _finish(y, op, (x,), attrs or None, x.requires_grad and _mode.grad_enabled)
+        if type(y) is not _ndarray:
+            y = _asarray(y)
+        if x.requires_grad and _mode.grad_enabled and differentiable and y.dtype.kind == "f":
+            return _record(y, op, (x,), attrs or None)
+        return _wrap(y)
 
     apply.op = op
     apply.__name__ = apply.__qualname__ = name
@@ -100,9 +104,10 @@ def unary(name: str, forward: Callable, vjp: Optional[Callable], differentiable:
     return apply
 
 
-def binary(name: str, forward: Callable, vjp_a: Callable, vjp_b: Callable) -> Callable:
+def binary(name: str, forward: Callable, vjp_a: Optional[Callable], vjp_b: Optional[Callable],
+           differentiable: bool = True) -> Callable:
     """Define a two-input broadcasting primitive `f(a, b)`; shape errors name the op and both shapes."""
-    op = Op(name, (vjp_a, vjp_b))
+    op = Op(name, (vjp_a, vjp_b), differentiable)
 
     def apply(a, b):
         ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
@@ -118,8 +123,12 @@ def binary(name: str, forward: Callable, vjp_a: Callable, vjp_b: Callable) -> Ca
             if str(e).startswith(name + ":"):
                 raise
             raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast") from e
-        recording = ((ta and a.requires_grad) or (tb and b.requires_grad)) and _mode.grad_enabled
-        return _finish(y, op, (a, b), None, recording)
+        if type(y) is not _ndarray:
+            y = _asarray(y)
+        if (((ta and a.requires_grad) or (tb and b.requires_grad)) and _mode.grad_enabled and differentiable
+                and y.dtype.kind == "f"):
+            return _record(y, op, (a, b), None)
+        return _wrap(y)
 
     apply.op = op
     apply.__name__ = apply.__qualname__ = name

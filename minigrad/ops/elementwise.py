@@ -88,15 +88,13 @@ where = primitive("where", _where, None,
                   lambda g, y, c, a, b: where(c, 0, g))
 
 # --- comparisons and logic: results are bool, never recorded --------------------------------
-lt = binary("lt", np.less, None, None)
-le = binary("le", np.less_equal, None, None)
-gt = binary("gt", np.greater, None, None)
-ge = binary("ge", np.greater_equal, None, None)
-eq = binary("eq", np.equal, None, None)
-ne = binary("ne", np.not_equal, None, None)
-logical_and = binary("logical_and", np.logical_and, None, None)
-logical_or = binary("logical_or", np.logical_or, None, None)
-logical_xor = binary("logical_xor", np.logical_xor, None, None)
+lt = binary("lt", np.less, None, None, differentiable=False)
+le = binary("le", np.less_equal, None, None, differentiable=False)
+gt = binary("gt", np.greater, None, None, differentiable=False)
+ge = binary("ge", np.greater_equal, None, None, differentiable=False)
+eq = binary("eq", np.equal, None, None, differentiable=False)
+ne = binary("ne", np.not_equal, None, None, differentiable=False)
+logical_and = binary("logical_and", np.logical_and, None, None, differentiable=False)
+logical_or = binary("logical_or", np.logical_or, None, None, differentiable=False)
+logical_xor = binary("logical_xor", np.logical_xor, None, None, differentiable=False)
 logical_not = unary("logical_not", np.logical_not, None, differentiable=False)
-for _f in (lt, le, gt, ge, eq, ne, logical_and, logical_or, logical_xor):
-    _f.op.differentiable = False

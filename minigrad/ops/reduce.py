@@ -37,8 +37,9 @@ def keepdims_shape(shape: tuple, axis: Any) -> tuple:
 
 
 def expand_reduced(g: Any, x_shape: tuple, axis: Any, keepdims: bool) -> Any:
-    """Give a reduced gradient back its reduced axes (as size 1) so it broadcasts against the input."""
-    return g if keepdims else reshape(g, shape=keepdims_shape(x_shape, axis))
+    """Give a reduced gradient back its reduced axes (as size 1) so it broadcasts against the input
+    (a full reduction's 0-d result already broadcasts)."""
+    return g if keepdims or axis is None else reshape(g, shape=keepdims_shape(x_shape, axis))
 
 
 def _count(shape: tuple, axis: Any, op: str = "reduce") -> int:
