@@ -145,8 +145,11 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
-    # under detect_anomaly the finiteness check reports the op; numpy's warning would only pre-empt it
-    prev_err = np.seterr(divide="ignore", over="ignore", invalid="ignore") if anomaly else None
+    # Gradients that underflow to subnormals or 0 are harmless, so the rules run with underflow ignored
+    # (once per backward, instead of an errstate in every rule); under detect_anomaly the finiteness
+    # check names the op, so numpy's warnings, which would pre-empt it, are silenced too.
+    prev_err = (np.seterr(under="ignore", divide="ignore", over="ignore", invalid="ignore") if anomaly
+                else np.seterr(under="ignore"))
     counts = consumer_counts(roots)
     ready = _ready_roots(roots, counts)
     try:
@@ -220,8 +223,7 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                 _accumulate(leaf, g, shared)
     finally:
         _mode.grad_enabled = prev_mode
-        if prev_err is not None:
-            np.seterr(**prev_err)
+        np.seterr(**prev_err)
     return found
 
 

@@ -4,9 +4,9 @@ Stability contract (tested): for every finite float32 or float64 input, outputs 
 finite and no floating-point error is raised, even under `np.errstate(all="raise")`. Exponentials
 only ever see arguments <= 0, and squares or cubes only see clipped arguments, so nothing overflows.
 The one event accepted is underflow, a result below the normal range rounding to a subnormal or to 0,
-which is the correct answer to working precision: forwards and rules that multiply by something
-that small run under a local `np.errstate(under="ignore")` (`_quiet`), so the user's error state never
-sees it. Overflow is silenced only where an infinite intermediate provably cannot reach the result
+which is the correct answer to working precision: forwards that can produce something that small
+run under a local `np.errstate(under="ignore")` (`_quiet`), and the engine runs every backward with
+underflow ignored, so the user's error state never sees it. Overflow is silenced only where an infinite intermediate provably cannot reach the result
 (β·x in softplus and swish, x − max in softmax), and a comment says so there.
 
 Conventions at kinks (each pinned by a test):
@@ -114,7 +114,7 @@ def identity(x: Array) -> Array:
     return x
 
 
-_linear = unary("linear", _quiet(lambda x, a=1.0: x * a), _quiet(lambda g, y, x, a=1.0: g * a))
+_linear = unary("linear", _quiet(lambda x, a=1.0: x * a), (lambda g, y, x, a=1.0: g * a))
 
 
 def linear(x: Array, a: float = 1.0) -> Array:
@@ -137,9 +137,9 @@ def _sigmoid(x):
     return _sigmoid_np(x)
 
 
-sigmoid = unary("sigmoid", _sigmoid, _quiet(lambda g, y, x: g * y * (1 - y)))  # σ' = σ(1 − σ)
+sigmoid = unary("sigmoid", _sigmoid, (lambda g, y, x: g * y * (1 - y)))  # σ' = σ(1 − σ)
 # tanh' = 1 − tanh², written (1 − y)(1 + y): the same, but y² cannot underflow for tiny x
-tanh = unary("tanh", np.tanh, _quiet(lambda g, y, x: g * (1 - y) * (1 + y)))
+tanh = unary("tanh", np.tanh, (lambda g, y, x: g * (1 - y) * (1 + y)))
 tanh.__doc__ = "tanh x = (e^x − e^−x)/(e^x + e^−x), in (−1, 1); derivative 1 − tanh²."
 
 
@@ -159,7 +159,7 @@ def _leaky(x, negative_slope=0.01):
 
 
 _leaky_relu = unary("leaky_relu", _leaky,
-                    _quiet(lambda g, y, x, negative_slope=0.01: _where(x > 0, g, g * negative_slope)))  # '(0) = slope
+                    (lambda g, y, x, negative_slope=0.01: _where(x > 0, g, g * negative_slope)))  # '(0) = slope
 
 
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
@@ -173,8 +173,8 @@ def _sloped(x, w):
 
 
 _prelu = binary("prelu", _sloped,
-                _quiet(lambda g, y, x, w: _where(x > 0, g, w * g)),  # prelu'(0) = w
-                _quiet(lambda g, y, x, w: _where(x > 0, 0.0, g * x)))
+                (lambda g, y, x, w: _where(x > 0, g, w * g)),  # prelu'(0) = w
+                (lambda g, y, x, w: _where(x > 0, 0.0, g * x)))
 
 
 def prelu(x: Array, weight: Array) -> Array:
@@ -197,7 +197,7 @@ def prelu(x: Array, weight: Array) -> Array:
 
 
 # rrelu in training mode: x by the constant slopes drawn for this call (no gradient to the slopes)
-_rrelu = binary("rrelu", _sloped, _quiet(lambda g, y, x, a: _where(x > 0, g, a * g)), None)  # '(0) = a
+_rrelu = binary("rrelu", _sloped, (lambda g, y, x, a: _where(x > 0, g, a * g)), None)  # '(0) = a
 
 
 def rrelu(x: Array, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
@@ -219,7 +219,7 @@ def _elu(x, alpha=1.0):
 
 
 # elu' = 1 for x > 0 and alpha·e^x = y + alpha for x <= 0 (so elu'(0) = alpha)
-_elu_op = unary("elu", _elu, _quiet(lambda g, y, x, alpha=1.0: _where(x > 0, g, g * (y + alpha))))
+_elu_op = unary("elu", _elu, (lambda g, y, x, alpha=1.0: _where(x > 0, g, g * (y + alpha))))
 
 
 def elu(x: Array, alpha: float = 1.0) -> Array:
@@ -233,7 +233,7 @@ def _selu(x):
 
 
 # selu = scale·elu(x, alpha), one primitive so the scaling cannot raise underflow in a separate mul
-_selu_op = unary("selu", _selu, _quiet(lambda g, y, x: _where(x > 0, g * SELU_SCALE, g * (y + SELU_SCALE * SELU_ALPHA))))
+_selu_op = unary("selu", _selu, (lambda g, y, x: _where(x > 0, g * SELU_SCALE, g * (y + SELU_SCALE * SELU_ALPHA))))
 
 
 def selu(x: Array) -> Array:
@@ -398,7 +398,7 @@ def _normal_pdf(x):
     return _exp(c * c * -0.5) * _INV_SQRT_2PI
 
 
-_normal_cdf = unary("normal_cdf", _normal_cdf_np, _quiet(lambda g, y, x: g * _normal_pdf(x)))  # Φ' = φ
+_normal_cdf = unary("normal_cdf", _normal_cdf_np, (lambda g, y, x: g * _normal_pdf(x)))  # Φ' = φ
 
 
 def _tanh_gelu_parts(x):
@@ -456,7 +456,7 @@ def hardtanh(x: Array, min_val: float = -1.0, max_val: float = 1.0) -> Array:
 
 # relu6(x + 3)/6; derivative 1/6 strictly inside (−3, 3), 0 at ±3 and beyond
 _hardsigmoid = unary("hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6,
-                     _quiet(lambda g, y, x: _where((x > -3) & (x < 3), g / 6, 0.0)))
+                     (lambda g, y, x: _where((x > -3) & (x < 3), g / 6, 0.0)))
 
 
 def hardsigmoid(x: Array) -> Array:
@@ -495,9 +495,9 @@ def _log_softmax(x, axis=-1):
 
 
 _softmax_op = unary("softmax", _softmax,
-                    _quiet(lambda g, y, x, axis=-1: y * (g - (g * y).sum(axis=axis, keepdims=True))))
+                    (lambda g, y, x, axis=-1: y * (g - (g * y).sum(axis=axis, keepdims=True))))
 _log_softmax_op = unary("log_softmax", _log_softmax,
-                        _quiet(lambda g, y, x, axis=-1: g - _exp(y) * g.sum(axis=axis, keepdims=True)))
+                        (lambda g, y, x, axis=-1: g - _exp(y) * g.sum(axis=axis, keepdims=True)))
 
 
 def softmax(x: Array, axis: int = -1) -> Array:
