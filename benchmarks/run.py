@@ -58,11 +58,12 @@ class Stats:
         return s
 
 
-def measure(step: Callable[[], Any], budget: float, min_repeats: int = 5, warmup: int = 2) -> Stats:
-    """Warm up (≥ `warmup` calls and ~10% of the budget), then time calls until `budget` seconds have
-    passed and at least `min_repeats` calls are in; gc stays on, as users run it."""
+def measure(step: Callable[[], Any], budget: float, min_repeats: int = 5, warmup: int = 2,
+            warmup_share: float = 0.1) -> Stats:
+    """Warm up (≥ `warmup` calls and `warmup_share` of the budget), then time calls until `budget`
+    seconds have passed and at least `min_repeats` calls are in; gc stays on, as users run it."""
     clock = time.perf_counter_ns
-    end = clock() + int(0.1 * budget * 1e9)
+    end = clock() + int(warmup_share * budget * 1e9)
     done = 0
     while done < warmup or clock() < end:
         step()
@@ -75,6 +76,50 @@ def measure(step: Callable[[], Any], budget: float, min_repeats: int = 5, warmup
         step()
         times.append(clock() - t0)
     return Stats(times)
+
+
+def measure_interleaved(steps: Dict[Any, Callable[[], Any]], budget: float, errors: Dict[Any, str],
+                        min_repeats: int = 5, warmup: int = 2) -> Dict[Any, Stats]:
+    """Time several step functions in turns of ~budget/20 seconds each (rotating who goes first) until
+    each has `budget` seconds of timed steps: load from other processes that comes and goes then hits
+    every column alike, so their ratios stay meaningful on a shared machine. A step that raises drops
+    its runner (the error is stored in `errors` under its column name)."""
+    clock = time.perf_counter_ns
+    live = dict(steps)
+    times: Dict[Any, List[int]] = {k: [] for k in live}
+    spent = {k: 0 for k in live}
+
+    def run(k, until_ns, at_least, record):
+        try:
+            n = 0
+            while n < at_least or clock() < until_ns:
+                t0 = clock()
+                live[k]()
+                dt = clock() - t0
+                if record:
+                    times[k].append(dt)
+                    spent[k] += dt
+                n += 1
+        except Exception as e:
+            errors[k[-1] if isinstance(k, tuple) else k] = f"{type(e).__name__}: {e}"
+            traceback.print_exc()
+            del live[k]
+
+    for k in list(live):
+        run(k, clock() + int(0.1 * budget * 1e9), warmup, False)
+    gc.collect()
+    block = int(budget / 20 * 1e9)
+    turn = 0
+    while True:
+        todo = [k for k in live if spent[k] < budget * 1e9 or len(times[k]) < min_repeats]
+        if not todo:
+            break
+        todo = todo[turn % len(todo):] + todo[:turn % len(todo)]
+        for k in todo:
+            if k in live:
+                run(k, clock() + block, 1, True)
+        turn += 1
+    return {k: Stats(times[k]) for k in live}
 
 
 # ----------------------------------------------------------------------------------------- header
@@ -107,6 +152,13 @@ def _threadpools() -> str:
     return ", ".join(pools) or "no BLAS/OpenMP pools loaded"
 
 
+def _load() -> str:
+    try:
+        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except (AttributeError, OSError):
+        return "unavailable"
+
+
 def _git_commit() -> str:
     try:
         out = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -128,14 +180,17 @@ def header(args: argparse.Namespace, torch_on: bool) -> str:
     mode = "quick (~0.2 s per column)" if args.quick else f"full (~{args.budget:g} s per column)"
     lines = [
         "# minigrad benchmarks", "",
-        f"- command: `python benchmarks/run.py {' '.join(sys.argv[1:])}`".rstrip(),
+        f"- command: `{' '.join(['python benchmarks/run.py'] + sys.argv[1:])}`",
         f"- date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}; mode: {mode}",
         f"- machine: {platform.platform()}; CPU: {_cpu_model()}; {os.cpu_count()} logical cores",
         f"- Python {platform.python_version()} ({platform.python_implementation()}); numpy {np.__version__} "
         f"(BLAS: {_blas()}); minigrad {paths['version']} (git {_git_commit()}); torch {torch_line}",
         "- threads: " + ", ".join(f"{v}={os.environ.get(v)}" for v in _THREAD_VARS) + f"; live pools: {_threadpools()}",
         f"- minigrad models use: cross-entropy = `{paths['cross_entropy']}`; update = `{paths['update']}`",
-        "- times: median per step after warm-up; p10/p90 of the same repeats; gc on; `perf_counter_ns`",
+        "- times: median per step after warm-up; p10/p90 of the same repeats; gc on; `perf_counter_ns`; the columns "
+        "of a table take turns of ~1/20 of the budget, so passing load hits them alike",
+        f"- load average at start: {_load()} (on {os.cpu_count()} cores; much above 1 means other processes "
+        "compete with the benchmark and the numbers are unreliable)",
     ]
     return "\n".join(lines)
 
@@ -223,22 +278,24 @@ def _skipped_note(columns: List[str], torch_reason: str) -> List[str]:
 
 # ----------------------------------------------------------------------------------------- workloads
 
-def _run_columns(key: str, columns: List[str], budget: float, **opts: Any) -> tuple:
-    results, errors = {}, {}
-    for col in columns:
-        try:
-            runner = wl.build(key, col, **opts)
-            print(f"  {key} {opts.get('variant', '')} {col} ...", file=sys.stderr, flush=True)
-            results[col] = measure(runner.step, budget)
-        except Exception as e:
-            errors[col] = f"{type(e).__name__}: {e}"
-            traceback.print_exc()
-    return results, errors
+def _run_columns(key: str, columns: List[str], budget: float, variants: List[dict] = ({},)) -> tuple:
+    """Build every (variant, column) runner, then time them interleaved; returns ({(i, col): Stats}, errors)."""
+    runners, errors = {}, {}
+    for i, opts in enumerate(variants):
+        for col in columns:
+            try:
+                runners[(i, col)] = wl.build(key, col, **opts).step
+            except Exception as e:
+                errors[col] = f"{type(e).__name__}: {e}"
+                traceback.print_exc()
+    print(f"  {key}: timing {len(runners)} runners interleaved ...", file=sys.stderr, flush=True)
+    return measure_interleaved(runners, budget, errors), errors
 
 
 def table_step(key: str, columns: List[str], budget: float, torch_reason: str, per_op: int = 0) -> tuple:
     """A workload timed per step; `per_op` > 0 also reports the time divided by that many ops."""
-    res, errors = _run_columns(key, columns, budget)
+    timed, errors = _run_columns(key, columns, budget)
+    res = {col: st for (_, col), st in timed.items()}
     floor_m = res["floor"].median if "floor" in res else None
     torch_m = res["torch"].median if "torch" in res else None
     lines = _title(key)
@@ -277,9 +334,9 @@ def table_step(key: str, columns: List[str], budget: float, torch_reason: str, p
 
 
 def table_w6(columns: List[str], budget: float, torch_reason: str) -> tuple:
-    grads, e1 = _run_columns("W6", columns, budget, variant="grad")
-    hvps, e2 = _run_columns("W6", columns, budget, variant="hvp")
-    errors = {**e1, **e2}
+    timed, errors = _run_columns("W6", columns, budget, [{"variant": "grad"}, {"variant": "hvp"}])
+    grads = {col: st for (i, col), st in timed.items() if i == 0}
+    hvps = {col: st for (i, col), st in timed.items() if i == 1}
     floor_h = hvps["floor"].median if "floor" in hvps else None
     torch_h = hvps["torch"].median if "torch" in hvps else None
     lines = _title("W6") + [
@@ -417,7 +474,7 @@ def child_w4(column: str, n: int, budget: float) -> dict:
     grad = float(runner.snapshot()["grad_x"][0])
     if not np.isclose(grad, 1.0001 ** n, rtol=1e-9):
         raise RuntimeError(f"W4 {column}: gradient {grad!r} != 1.0001**{n} = {1.0001 ** n!r}")
-    s = measure(runner.step, budget, min_repeats=1, warmup=0)
+    s = measure(runner.step, budget, min_repeats=1, warmup=0, warmup_share=0)  # the run above warmed up
     return {"median": s.median, "p10": s.p10, "p90": s.p90, "runs": s.n, "rss_growth_kb": max(0, peak - base),
             "hwm_growth_kb": None if base_hwm is None else max(0, peak_hwm - base_hwm)}
 
