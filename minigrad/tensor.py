@@ -51,11 +51,12 @@ class Tensor:
     `data` is the ndarray; `grad` the accumulated gradient (a Tensor) after `backward()`.
     A tensor made by a recorded op keeps the op (`_op`), its inputs (`_parents`) and the op's
     non-tensor arguments (`_attrs`); the graph is those links, with no back-references, so
-    reference counting alone frees it.
+    reference counting alone frees it. During a backward, a recorded tensor's `_pending` counts the
+    consumers whose gradients it still awaits and `_upstream` sums them (None outside a backward).
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_attrs", "_saved",
-                 "_hooks", "_retain")
+                 "_hooks", "_retain", "_pending", "_upstream")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
@@ -365,6 +366,8 @@ def _record(data: np.ndarray, op: Any, parents: tuple, attrs: Optional[dict], sa
     t._saved = saved
     t._hooks = None
     t._retain = False
+    t._pending = None
+    t._upstream = None
     return t
 
 

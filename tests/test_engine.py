@@ -690,3 +690,24 @@ def test_backward_modifies_neither_inputs_nor_upstream_gradient():
     np.testing.assert_array_equal(x.data, x0)
     np.testing.assert_array_equal(w.data, w0)
     np.testing.assert_array_equal(g, g0)
+
+
+def test_a_backward_that_fails_midway_leaves_no_stale_state():
+    """A hook that raises stops the backward; the next backward must not see half-summed gradients."""
+    x = mg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    y = x * 3.0
+    z = (y * y).sum() + y.sum()
+    calls = []
+
+    def fail_once(g):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("boom")
+
+    y.register_hook(fail_once)
+    with pytest.raises(ValueError, match="boom"):
+        z.backward(retain_graph=True)
+    assert x.grad is None
+    z.backward()
+    np.testing.assert_allclose(x.grad.data, 3.0 * (2 * 3.0 * np.array([1.0, 2.0]) + 1.0))
+    assert y._pending is None and y._upstream is None

@@ -28,55 +28,61 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
     if lead < 0:  # a rule returned a smaller gradient: it broadcasts up to the input
         return g.broadcast_to(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    total = np.add.reduce if type(g) is _ndarray else Tensor.sum
     if not stretched:  # only new leading axes (a bias): one reduction, already the right shape
-        return g.sum(axis=tuple(range(lead)))
-    g = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
+        return total(g, axis=tuple(range(lead)))
+    g = total(g, axis=tuple(range(lead)) + stretched, keepdims=True)
     return g.reshape(shape) if lead else g
 
 
-def consumer_counts(roots: Sequence[Tensor]) -> dict:
-    """For every recorded tensor reachable from `roots`: how many recorded tensors consume it.
+def count_consumers(roots: Sequence[Tensor]) -> list:
+    """Set `_pending` on every recorded tensor reachable from `roots` to how many recorded tensors
+    consume it, and return the distinct roots that no other root consumes (where the walk starts).
 
     Backward visits a tensor once all its consumers are done (Kahn's algorithm), so this count is
     the whole topological sort: one iterative pass, no recursion, linear in the graph's size.
     Roots are seeded first (count 0), so a root that another root consumes is expanded only once.
     """
-    counts: dict = {}
-    stack = []
+    seeds = []
     for r in roots:
-        if r._op is not None and id(r) not in counts:
-            counts[id(r)] = 0
-            stack.append(r)
+        if r._op is not None and r._pending is None:
+            r._pending = 0
+            seeds.append(r)
+    stack = list(seeds)
     while stack:
         for p in stack.pop()._parents:
             if isinstance(p, Tensor) and p._op is not None:
-                k = id(p)
-                if k in counts:
-                    counts[k] += 1
-                else:
-                    counts[k] = 1
+                if p._pending is None:
+                    p._pending = 1
                     stack.append(p)
-    return counts
+                else:
+                    p._pending += 1
+    return [r for r in seeds if r._pending == 0]
 
 
-def _ready_roots(roots: Sequence[Tensor], counts: dict) -> list:
-    """The distinct recorded roots that no other root consumes: where the walk starts."""
-    return list({id(r): r for r in roots if r._op is not None and counts[id(r)] == 0}.values())
+def _reset(roots: Sequence[Tensor]) -> None:
+    """Clear the backward scratch (`_pending`, `_upstream`) left behind by a backward that failed."""
+    stack = [r for r in roots if r._op is not None]
+    while stack:
+        t = stack.pop()
+        if t._pending is None and t._upstream is None:
+            continue
+        t._pending = t._upstream = None
+        stack.extend(p for p in t._parents if isinstance(p, Tensor) and p._op is not None)
 
 
 def topological_order(roots: Sequence[Tensor]) -> list:
     """Recorded tensors reachable from `roots`, each before the tensors it was computed from."""
-    counts = consumer_counts(roots)
-    ready = _ready_roots(roots, counts)
+    ready = count_consumers(roots)
     order = []
     while ready:
         t = ready.pop()
+        t._pending = None
         order.append(t)
         for p in t._parents:
             if isinstance(p, Tensor) and p._op is not None:
-                k = id(p)
-                counts[k] -= 1
-                if not counts[k]:
+                p._pending -= 1
+                if not p._pending:
                     ready.append(p)
     return order
 
@@ -122,44 +128,46 @@ def _check_finite(g: Any, op_name: str, i: int) -> None:
                            f"in the gradient of its input {i}")
 
 
-def _fresh(g: Any, shared: set) -> bool:
-    """True when `g` is an array no one else can see, so a leaf may keep it without a copy."""
-    return type(g) is _ndarray and g.base is None and g.flags.writeable and id(g) not in shared
+def _private(g: Any) -> bool:
+    """True when `g` owns its memory (not a view: read-only broadcasts are views too)."""
+    return type(g) is _ndarray and g.base is None
 
 
 def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
              targets: Optional[dict] = None) -> dict:
     """Run reverse mode from `roots`. Without `targets`, accumulate into leaves' `.grad` (and retained
     non-leaves'); with `targets` (id -> tensor), return {id: gradient} for those tensors instead."""
-    grads: dict = {}
-    shared: set = set()  # ids of arrays that are also visible elsewhere (root grads, pass-through rules)
     leaves: dict = {}
     for r, g in zip(roots, root_grads):
-        k = id(r)
         if r._op is None:
+            k = id(r)
             leaves[k] = (r, g if k not in leaves else leaves[k][1] + g)
-        else:
-            grads[k] = g if k not in grads else grads[k] + g
-        shared.add(id(g))
     found: dict = {}
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
     # Gradients that underflow to subnormals or 0 are harmless, so the rules run with underflow ignored
-    # (once per backward, instead of an errstate in every rule); under detect_anomaly the finiteness
+    # (numpy's default; set once per backward, not in every rule); under detect_anomaly the finiteness
     # check names the op, so numpy's warnings, which would pre-empt it, are silenced too.
-    prev_err = (np.seterr(under="ignore", divide="ignore", over="ignore", invalid="ignore") if anomaly
-                else np.seterr(under="ignore"))
-    counts = consumer_counts(roots)
-    ready = _ready_roots(roots, counts)
+    prev_err = None
+    if anomaly:
+        prev_err = np.seterr(under="ignore", divide="ignore", over="ignore", invalid="ignore")
+    elif np.geterr()["under"] != "ignore":
+        prev_err = np.seterr(under="ignore")
+    ready = count_consumers(roots)
+    for r, g in zip(roots, root_grads):
+        if r._op is not None:
+            r._upstream = g if r._upstream is None else r._upstream + g
     try:
         while ready:
             t = ready.pop()
+            t._pending = None
             parents = t._parents
-            g = grads.pop(id(t), None)
+            g = t._upstream
             if g is not None:  # run this tensor's rules (when no gradient reached it, only count down)
+                t._upstream = None
                 if t._hooks or t._retain or targets is not None:
-                    g = _visit(t, g, create_graph, targets, found, shared)
+                    g = _visit(t, g, create_graph, targets, found)
                 if t._saved is _RELEASED:
                     raise RuntimeError(f"backward: trying to backward through the graph a second time (at "
                                        f"'{t._op.name}'); its saved values were released by the first backward. "
@@ -181,10 +189,8 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                     continue
                 recorded = p._op is not None
                 if recorded:
-                    pk = id(p)
-                    left = counts[pk] - 1
-                    counts[pk] = left
-                    if not left:
+                    p._pending -= 1
+                    if not p._pending:
                         ready.append(p)
                 if g is None or not p.requires_grad:
                     continue
@@ -197,8 +203,6 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                     pg = all_grads[i]
                     if pg is None:
                         continue
-                if pg is g:
-                    shared.add(id(pg))
                 data = p.data
                 if pg.shape != data.shape:
                     pg = sum_to_shape(pg, data.shape)
@@ -207,12 +211,18 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                 if anomaly:
                     _check_finite(pg, op.name, i)
                 if recorded:
-                    prev = grads.get(pk)
-                    grads[pk] = pg if prev is None else prev + pg
+                    prev = p._upstream
+                    p._upstream = pg if prev is None else prev + pg
                 else:
                     pk = id(p)
                     prev = leaves.get(pk)
                     leaves[pk] = (p, pg if prev is None else prev[1] + pg)
+        # A leaf may keep its gradient array without a copy only if nobody else can see it: not the
+        # caller's root gradient, not another leaf's (rules that pass g through hand one array to
+        # several inputs), not a view. All these arrays are alive here, so comparing ids is sound.
+        owners: dict = {id(g): 2 for g in root_grads}
+        for _, g in leaves.values():
+            owners[id(g)] = owners.get(id(g), 0) + 1
         for k, (leaf, g) in leaves.items():
             if leaf._hooks:
                 g = _run_hooks(leaf, g, create_graph)
@@ -220,14 +230,18 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                 if k in targets:
                     found[k] = g
             elif leaf.requires_grad:
-                _accumulate(leaf, g, shared)
+                _accumulate(leaf, g, owners.get(id(g), 0) <= 1 and _private(g))
+    except BaseException:
+        _reset(roots)
+        raise
     finally:
         _mode.grad_enabled = prev_mode
-        np.seterr(**prev_err)
+        if prev_err is not None:
+            np.seterr(**prev_err)
     return found
 
 
-def _visit(t: Tensor, g: Any, create_graph: bool, targets: Optional[dict], found: dict, shared: set) -> Any:
+def _visit(t: Tensor, g: Any, create_graph: bool, targets: Optional[dict], found: dict) -> Any:
     """A recorded tensor's gradient is complete: run its hooks, keep it if retained or requested."""
     if t._hooks:
         g = _run_hooks(t, g, create_graph)
@@ -235,21 +249,16 @@ def _visit(t: Tensor, g: Any, create_graph: bool, targets: Optional[dict], found
         if id(t) in targets:
             found[id(t)] = g
     elif t._retain:
-        _accumulate(t, g, shared)
+        _accumulate(t, g, False)  # g flows on to the inputs: the retained copy must be its own
     return g
 
 
-def _accumulate(t: Tensor, g: Any, shared: set) -> None:
-    """Add `g` into `t.grad`, never aliasing an array that someone else holds."""
+def _accumulate(t: Tensor, g: Any, owned: bool) -> None:
+    """Add `g` into `t.grad`; `owned` says the array may be kept as it is (else it is copied)."""
     if isinstance(g, Tensor):
         t.grad = g if t.grad is None else t.grad + g
-        return
-    if t.grad is None:
-        arr = g if _fresh(g, shared) else np.array(g, dtype=t.data.dtype)
-        if type(arr) is not _ndarray:
-            arr = np.asarray(arr)
-        t.grad = _wrap(arr)
-        shared.add(id(arr))
+    elif t.grad is None:
+        t.grad = _wrap(g if owned else np.array(g, dtype=t.data.dtype))
     else:
         t.grad = _wrap(np.asarray(t.grad.data + g))
 

@@ -34,12 +34,13 @@ def _inverse_axes(axes, ndim):
 
 def _broadcast_to(x, shape):
     """A broadcast copy for small results (numpy's view costs ~5 µs of Python), a read-only view for large."""
+    x = np.asarray(x)
     shape = tuple(shape)
-    if np.shape(x) == shape:
+    if x.shape == shape:
         return x
     try:
-        if np.ndim(x) <= len(shape) and np.size(x) and math.prod(shape) <= 4096:
-            out = np.empty(shape, dtype=np.result_type(x))
+        if x.ndim <= len(shape) and x.size and math.prod(shape) <= 4096:
+            out = np.empty(shape, dtype=x.dtype)
             out[...] = x
             return out
         return np.broadcast_to(x, shape)
