@@ -21,7 +21,6 @@ Writes under ``--out`` one figure (PNG) and prints a Markdown summary.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
@@ -36,6 +35,7 @@ from minigrad import nn  # noqa: E402
 from minigrad.data import DataLoader, spiral  # noqa: E402
 from minigrad.nn import functional as F  # noqa: E402
 from minigrad.optim import SGD  # noqa: E402
+from common import parse_args  # noqa: E402
 
 ACTIVATIONS: Dict[str, Callable] = {
     "sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu,
@@ -224,12 +224,7 @@ def print_results(results: Dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one seed, a few epochs (CI)")
-    parser.add_argument("--out", default="runs/activation_comparison", help="folder for the outputs")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    args, out = parse_args("activation_comparison", __doc__.splitlines()[0], "one seed, a few epochs (CI)")
     epochs = QUICK_EPOCHS if args.quick else EPOCHS
     seeds = QUICK_SEEDS if args.quick else SEEDS
 

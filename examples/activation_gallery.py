@@ -16,7 +16,6 @@ Softmax and log-softmax are left out of the figure: they act on a whole vector, 
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
@@ -28,6 +27,7 @@ import numpy as np  # noqa: E402
 
 import minigrad  # noqa: E402
 from minigrad.nn import functional as F  # noqa: E402
+from common import parse_args  # noqa: E402
 
 TOLERANCE = 1e-6  # autodiff in float64 is exact to ~1e-15; a right formula lands far below this
 
@@ -147,12 +147,7 @@ def plot_gallery(grid: np.ndarray, path: Path, dpi: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a coarser grid and a smaller picture (CI)")
-    parser.add_argument("--out", default="runs/activation_gallery", help="folder for the outputs")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    args, out = parse_args("activation_gallery", __doc__.splitlines()[0], "a coarser grid and a smaller picture (CI)")
     minigrad.manual_seed(0)  # nothing is random in eval mode; seeded anyway, like every example
 
     n_points = 100 if args.quick else 400

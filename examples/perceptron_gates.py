@@ -15,7 +15,6 @@ Reproduces chapter 2 of "Deep Learning from Scratch" with minigrad tensors and `
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Dict, Tuple
 
@@ -28,6 +27,7 @@ import numpy as np  # noqa: E402
 import minigrad  # noqa: E402
 from minigrad.data import logic_gate  # noqa: E402
 from minigrad.nn import functional as F  # noqa: E402
+from common import parse_args  # noqa: E402
 
 HAND_SET: Dict[str, Tuple[Tuple[float, float], float]] = {
     "AND": ((0.5, 0.5), -0.7),
@@ -146,12 +146,7 @@ def plot_gates(learned: dict, path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a tiny run for CI (fewer epochs for XOR)")
-    parser.add_argument("--out", default="runs/perceptron_gates", help="folder for the outputs")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    args, out = parse_args("perceptron_gates", __doc__.splitlines()[0], "a tiny run for CI (fewer epochs for XOR)")
     minigrad.manual_seed(SEED)
     max_epochs = QUICK_EPOCHS if args.quick else EPOCHS
 

@@ -13,8 +13,6 @@ Writes under ``--out`` one figure (PNG) with each decision boundary and its accu
 """
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Dict, Optional
 
 import matplotlib
@@ -27,6 +25,7 @@ import minigrad  # noqa: E402
 from minigrad import nn  # noqa: E402
 from minigrad.data import planar_flower  # noqa: E402
 from minigrad.optim import SGD  # noqa: E402
+from common import parse_args  # noqa: E402
 
 SEED = 1
 LEARNING_RATE = 1.2  # the course's value
@@ -80,12 +79,7 @@ def draw_boundary(ax, model: nn.Module, X: np.ndarray, y: np.ndarray) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer iterations (CI)")
-    parser.add_argument("--out", default="runs/shallow_planar", help="folder for the outputs")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    args, out = parse_args("shallow_planar", __doc__.splitlines()[0], "fewer iterations (CI)")
     iterations = QUICK_ITERATIONS if args.quick else ITERATIONS
 
     X, y = planar_flower(m=400, seed=SEED)

@@ -17,7 +17,6 @@ place of the hand-written backward pass:
 """
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -35,7 +34,7 @@ from minigrad.data import DataLoader, load_digits, load_mnist  # noqa: E402
 from minigrad.nn import functional as F  # noqa: E402
 from minigrad.optim import SGD  # noqa: E402
 from minigrad.testing import numerical_grad  # noqa: E402
-from minigrad.viz import GraphvizNotFoundError, draw_graph, render_graph  # noqa: E402
+from common import parse_args, save_graph  # noqa: E402
 
 SEED = 0
 # Training settings per dataset: (hidden units, learning rate, batch size, epochs).
@@ -144,26 +143,10 @@ def plot_history(history: Dict[str, List[float]], steps_per_epoch: int, path: Pa
     plt.close(fig)
 
 
-def save_graph(loss, path: Path, params: dict) -> Path:
-    """Render the graph behind `loss` as SVG; without Graphviz's `dot`, write the DOT source instead."""
-    try:
-        return Path(render_graph(loss, path=path.with_suffix(".svg"), format="svg", params=params))
-    except GraphvizNotFoundError:
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(draw_graph(loss, params=params).source)
-        print(f"Graphviz's `dot` program was not found: wrote the DOT source {dot_path} instead "
-              "(install Graphviz and run `dot -Tsvg` on it to get the picture)")
-        return dot_path
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a tiny run for CI (a few seconds)")
-    parser.add_argument("--out", default="runs/two_layer_net", help="folder for the outputs")
-    parser.add_argument("--mnist", metavar="DIR", help="train on MNIST: a folder holding the four IDX files")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    args, out = parse_args("two_layer_net", __doc__.splitlines()[0], "a tiny run for CI (a few seconds)",
+                           extra=lambda p: p.add_argument("--mnist", metavar="DIR",
+                                                          help="train on MNIST: a folder holding the four IDX files"))
     minigrad.manual_seed(SEED)
     start = time.perf_counter()
 

@@ -11,7 +11,6 @@ missing), and prints the four predictions.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import List
 
@@ -25,7 +24,7 @@ import minigrad  # noqa: E402
 from minigrad import nn  # noqa: E402
 from minigrad.data import logic_gate  # noqa: E402
 from minigrad.optim import SGD  # noqa: E402
-from minigrad.viz import GraphvizNotFoundError, draw_graph, render_graph  # noqa: E402
+from common import parse_args, save_graph  # noqa: E402
 
 SEED = 0
 LEARNING_RATE = 2.0
@@ -80,25 +79,8 @@ def plot(losses: List[float], model: XorNet, X: np.ndarray, y: np.ndarray, path:
     plt.close(fig)
 
 
-def save_graph(loss, path: Path, params: dict) -> Path:
-    """Render the graph behind `loss` as SVG; without Graphviz's `dot`, write the DOT source instead."""
-    try:
-        return Path(render_graph(loss, path=path.with_suffix(".svg"), format="svg", params=params))
-    except GraphvizNotFoundError:
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(draw_graph(loss, params=params).source)
-        print(f"Graphviz's `dot` program was not found: wrote the DOT source {dot_path} instead "
-              "(install Graphviz and run `dot -Tsvg` on it to get the picture)")
-        return dot_path
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a shorter run for CI (still converges)")
-    parser.add_argument("--out", default="runs/xor_mlp", help="folder for the outputs")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    args, out = parse_args("xor_mlp", __doc__.splitlines()[0], "a shorter run for CI (still converges)")
     minigrad.manual_seed(SEED)  # the initial weights
     epochs = QUICK_EPOCHS if args.quick else EPOCHS
 
