@@ -163,7 +163,9 @@ def _git_commit() -> str:
     try:
         out = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, timeout=10)
-        return out.stdout.strip() or "?"
+        dirty = subprocess.run(["git", "-C", HERE, "status", "--porcelain", "--", "../minigrad"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return (out.stdout.strip() or "?") + (" + uncommitted changes in minigrad/" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "?"
 

@@ -62,7 +62,11 @@ W3_OPS = 3 * W3_STEPS
 
 
 def torch_available() -> bool:
-    return importlib.util.find_spec("torch") is not None
+    """True when torch can be found (it is optional: its column is skipped without it)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 # ----------------------------------------------------------------------------------------- data

@@ -16,7 +16,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "benchmarks")
 RUN = os.path.join(BENCH, "run.py")
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
-HAVE_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def _have_torch() -> bool:
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+HAVE_TORCH = _have_torch()
 
 
 def _run(*args, timeout=240):
