@@ -49,13 +49,15 @@ class Tensor:
     """An n-d array that records the operations applied to it so that gradients can flow back.
 
     `data` is the ndarray; `grad` the accumulated gradient (a Tensor) after `backward()`.
-    A tensor made by a recorded op keeps the op (`_op`), its inputs (`_parents`) and the op's
-    non-tensor arguments (`_attrs`); the graph is those links, with no back-references, so
-    reference counting alone frees it. During a backward, a recorded tensor's `_pending` counts the
+    A tensor made by a recorded op keeps the op (`_op`), its inputs and the op's non-tensor arguments
+    (`_attrs`); the graph is those links, with no back-references, so reference counting alone frees
+    it. The inputs sit in two slots, not a tuple (`_in0`, and `_in1` or NO_INPUT; `_in0` holds a
+    tuple and `_in1` MANY_INPUTS only past two inputs): one object per op for the cyclic garbage
+    collector to walk instead of two, which keeps its cost per op flat as graphs grow. During a backward, a recorded tensor's `_pending` counts the
     consumers whose gradients it still awaits and `_upstream` sums them (None outside a backward).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_attrs", "_saved",
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_in0", "_in1", "_attrs", "_saved",
                  "_hooks", "_retain", "_pending", "_upstream")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
@@ -69,7 +71,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.name = name
         self._op = None
-        self._parents = ()
         self._attrs = None
         self._saved = None
         self._hooks = None
@@ -305,7 +306,7 @@ class Node:
     @property
     def inputs(self) -> tuple:
         """The op's positional inputs: Tensors, or constants (numbers, arrays) that get no gradient."""
-        return self._tensor._parents
+        return inputs_of(self._tensor)
 
     @property
     def attrs(self) -> dict:
@@ -345,7 +346,6 @@ def _wrap(data: np.ndarray) -> Tensor:
     t.requires_grad = False
     t.name = None
     t._op = None
-    t._parents = ()
     t._attrs = None
     t._saved = None
     t._hooks = None
@@ -353,15 +353,16 @@ def _wrap(data: np.ndarray) -> Tensor:
     return t
 
 
-def _record(data: np.ndarray, op: Any, parents: tuple, attrs: Optional[dict], saved: Any = None) -> Tensor:
-    """Fast constructor for the output of a recorded op."""
+def _record(data: np.ndarray, op: Any, in0: Any, in1: Any, attrs: Optional[dict], saved: Any = None) -> Tensor:
+    """Fast constructor for the output of a recorded op with inputs `in0` and `in1` (see `inputs_of`)."""
     t = _new(Tensor)
     t.data = data
     t.grad = None
     t.requires_grad = True
     t.name = None
     t._op = op
-    t._parents = parents
+    t._in0 = in0
+    t._in1 = in1
     t._attrs = attrs
     t._saved = saved
     t._hooks = None
@@ -369,6 +370,41 @@ def _record(data: np.ndarray, op: Any, parents: tuple, attrs: Optional[dict], sa
     t._pending = None
     t._upstream = None
     return t
+
+
+class _Marker:
+    """A named sentinel (not gc-tracked, like every object without references)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+NO_INPUT = _Marker("NO_INPUT")  # _in1 of a one-input op
+MANY_INPUTS = _Marker("MANY_INPUTS")  # _in1 of an op whose _in0 is the tuple of its 3+ inputs
+
+
+def record_inputs(data: np.ndarray, op: Any, inputs: tuple, attrs: Optional[dict], saved: Any = None) -> Tensor:
+    """`_record` for any number of inputs."""
+    if len(inputs) == 1:
+        return _record(data, op, inputs[0], NO_INPUT, attrs, saved)
+    if len(inputs) == 2:
+        return _record(data, op, inputs[0], inputs[1], attrs, saved)
+    return _record(data, op, tuple(inputs), MANY_INPUTS, attrs, saved)
+
+
+def inputs_of(t: Tensor) -> tuple:
+    """The positional inputs of the op that made `t` (Tensors or constants); () for leaves."""
+    if t._op is None:
+        return ()
+    b = t._in1
+    if b is NO_INPUT:
+        return (t._in0,)
+    return t._in0 if b is MANY_INPUTS else (t._in0, b)
 
 
 from . import ops as _ops  # noqa: E402  (ops need the Tensor class defined above)

@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ..tensor import Tensor, _wrap, as_array
+from ..tensor import MANY_INPUTS, NO_INPUT, Tensor, _wrap, as_array, inputs_of
 from .mode import state as _mode
 
 _ndarray = np.ndarray
@@ -50,7 +50,7 @@ def count_consumers(roots: Sequence[Tensor]) -> list:
             seeds.append(r)
     stack = list(seeds)
     while stack:
-        for p in stack.pop()._parents:
+        for p in inputs_of(stack.pop()):
             if isinstance(p, Tensor) and p._op is not None:
                 if p._pending is None:
                     p._pending = 1
@@ -68,7 +68,7 @@ def _reset(roots: Sequence[Tensor]) -> None:
         if t._pending is None and t._upstream is None:
             continue
         t._pending = t._upstream = None
-        stack.extend(p for p in t._parents if isinstance(p, Tensor) and p._op is not None)
+        stack.extend(p for p in inputs_of(t) if isinstance(p, Tensor) and p._op is not None)
 
 
 def topological_order(roots: Sequence[Tensor]) -> list:
@@ -79,7 +79,7 @@ def topological_order(roots: Sequence[Tensor]) -> list:
         t = ready.pop()
         t._pending = None
         order.append(t)
-        for p in t._parents:
+        for p in inputs_of(t):
             if isinstance(p, Tensor) and p._op is not None:
                 p._pending -= 1
                 if not p._pending:
@@ -162,7 +162,8 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
         while ready:
             t = ready.pop()
             t._pending = None
-            parents = t._parents
+            b = t._in1
+            parents = (t._in0,) if b is NO_INPUT else (t._in0, b) if b is not MANY_INPUTS else t._in0
             g = t._upstream
             if g is not None:  # run this tensor's rules (when no gradient reached it, only count down)
                 t._upstream = None

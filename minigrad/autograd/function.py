@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor, _record, _wrap, as_array
+from ..tensor import NO_INPUT, Tensor, _record, _wrap, as_array, record_inputs
 from .mode import state as _mode
 
 _ndarray = np.ndarray
@@ -80,7 +80,7 @@ def _finish(y: Any, op: Op, parents: tuple, attrs: Optional[dict], recording: bo
     if type(y) is not _ndarray:
         y = _asarray(y)
     if recording and op.differentiable and y.dtype.kind == "f":
-        return _record(y, op, parents, attrs)
+        return record_inputs(y, op, parents, attrs)
     return _wrap(y)
 
 
@@ -95,7 +95,7 @@ def unary(name: str, forward: Callable, vjp: Optional[Callable], differentiable:
         if type(y) is not _ndarray:
             y = _asarray(y)
         if x.requires_grad and _mode.grad_enabled and differentiable and y.dtype.kind == "f":
-            return _record(y, op, (x,), attrs or None)
+            return _record(y, op, x, NO_INPUT, attrs or None)
         return _wrap(y)
 
     apply.op = op
@@ -127,7 +127,7 @@ def binary(name: str, forward: Callable, vjp_a: Optional[Callable], vjp_b: Optio
             y = _asarray(y)
         if (((ta and a.requires_grad) or (tb and b.requires_grad)) and _mode.grad_enabled and differentiable
                 and y.dtype.kind == "f"):
-            return _record(y, op, (a, b), None)
+            return _record(y, op, a, b, None)
         return _wrap(y)
 
     apply.op = op
@@ -285,4 +285,4 @@ class Function:
         recording = _mode.grad_enabled and any(ctx.needs_input_grad)
         if not (recording and y.dtype.kind == "f"):
             return _wrap(y)
-        return _record(y, op, tuple(args), {"ctx": ctx})
+        return record_inputs(y, op, tuple(args), {"ctx": ctx})
