@@ -85,9 +85,8 @@ def _class_indices(target: Any, x: Tensor, fn: str) -> np.ndarray:
     if arr.shape != (n,):
         raise ValueError(f"{fn}: expected target of shape (N,) = ({n},) with class indices for input "
                          f"of shape (N, C) = {x.shape}; got {arr.shape}")
-    bad = (arr < 0) | (arr >= c)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    if arr.size and (arr.min() < 0 or arr.max() >= c):
+        i = int(np.flatnonzero((arr < 0) | (arr >= c))[0])
         raise ValueError(f"{fn}: target {int(arr[i])} at position {i} is not a class index in [0, {c})")
     return arr.astype(np.int64, copy=False)
 
@@ -187,13 +186,14 @@ def _onehot(t: Any, shape: Tuple[int, int], dtype: Any) -> np.ndarray:
 def _xent_indices(x, t, reduction="mean"):
     """logsumexp(x_i) − x_i[t_i] per sample, max-shifted so that logits of any finite size are safe,
     then reduced (the reduction is part of the op: one graph node, not two)."""
-    m = x.max(axis=1, keepdims=True)
+    m = np.maximum.reduce(x, axis=1, keepdims=True)
     with np.errstate(under="ignore"):
-        lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
+        lse = np.log(np.add.reduce(np.exp(x - m), axis=1)) + m[:, 0]
     losses = lse - x[np.arange(x.shape[0]), t]
-    if reduction == "mean":
-        return losses.mean()
-    return losses.sum() if reduction == "sum" else losses
+    if reduction == "none":
+        return losses
+    total = np.add.reduce(losses)
+    return total / x.shape[0] if reduction == "mean" else total
 
 
 def _xent_indices_grad(g, y, x, t, reduction="mean"):

@@ -467,8 +467,8 @@ def softsign(x: Array) -> Array:
 def _softmax(x, axis=-1):
     # x − max may overflow to −inf only when the inputs span more than the float range; e^−inf = 0 is exact
     with np.errstate(under="ignore", over="ignore"):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        return e / np.sum(e, axis=axis, keepdims=True)
+        e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+        return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 
 @_quiet
