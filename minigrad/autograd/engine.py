@@ -71,22 +71,6 @@ def _reset(roots: Sequence[Tensor]) -> None:
         stack.extend(p for p in inputs_of(t) if isinstance(p, Tensor) and p._op is not None)
 
 
-def topological_order(roots: Sequence[Tensor]) -> list:
-    """Recorded tensors reachable from `roots`, each before the tensors it was computed from."""
-    ready = count_consumers(roots)
-    order = []
-    while ready:
-        t = ready.pop()
-        t._pending = None
-        order.append(t)
-        for p in inputs_of(t):
-            if isinstance(p, Tensor) and p._op is not None:
-                p._pending -= 1
-                if not p._pending:
-                    ready.append(p)
-    return order
-
-
 def _as_grad(value: Any, like: Tensor, create_graph: bool, what: str) -> Any:
     """An upstream gradient for `like`: ndarray for plain backward, Tensor for create_graph."""
     if value is None:
@@ -218,20 +202,7 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                     pk = id(p)
                     prev = leaves.get(pk)
                     leaves[pk] = (p, pg if prev is None else prev[1] + pg)
-        # A leaf may keep its gradient array without a copy only if nobody else can see it: not the
-        # caller's root gradient, not another leaf's (rules that pass g through hand one array to
-        # several inputs), not a view. All these arrays are alive here, so comparing ids is sound.
-        owners: dict = {id(g): 2 for g in root_grads}
-        for _, g in leaves.values():
-            owners[id(g)] = owners.get(id(g), 0) + 1
-        for k, (leaf, g) in leaves.items():
-            if leaf._hooks:
-                g = _run_hooks(leaf, g, create_graph)
-            if targets is not None:
-                if k in targets:
-                    found[k] = g
-            elif leaf.requires_grad:
-                _accumulate(leaf, g, owners.get(id(g), 0) <= 1 and _private(g))
+        _deliver_to_leaves(leaves, root_grads, create_graph, targets, found)
     except BaseException:
         _reset(roots)
         raise
@@ -240,6 +211,27 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
         if prev_err is not None:
             np.seterr(**prev_err)
     return found
+
+
+def _deliver_to_leaves(leaves: dict, root_grads: Sequence[Any], create_graph: bool, targets: Optional[dict],
+                       found: dict) -> None:
+    """Hand each leaf its total gradient: through its hooks, then into `.grad` (or `found`, for grad()).
+
+    A leaf may keep its gradient array without a copy only if nobody else can see it: not the
+    caller's root gradient, not another leaf's (rules that pass g through hand one array to several
+    inputs), not a view. All these arrays are alive here, so comparing ids is sound.
+    """
+    owners: dict = {id(g): 2 for g in root_grads}
+    for _, g in leaves.values():
+        owners[id(g)] = owners.get(id(g), 0) + 1
+    for k, (leaf, g) in leaves.items():
+        if leaf._hooks:
+            g = _run_hooks(leaf, g, create_graph)
+        if targets is not None:
+            if k in targets:
+                found[k] = g
+        elif leaf.requires_grad:
+            _accumulate(leaf, g, owners.get(id(g), 0) <= 1 and _private(g))
 
 
 def _visit(t: Tensor, g: Any, create_graph: bool, targets: Optional[dict], found: dict) -> Any:
