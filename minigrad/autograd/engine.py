@@ -160,6 +160,8 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                 op = t._op
                 vjps = op.vjps
                 attrs = t._attrs
+                if op.saves:
+                    attrs = dict(attrs or (), saved=t._saved)
                 if create_graph:
                     y, args = t, parents
                 else:

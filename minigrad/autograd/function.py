@@ -24,25 +24,21 @@ _SCALARS = (int, float, bool)
 
 
 class Op:
-    """A primitive's identity in the graph: its name and one derivative rule per input."""
+    """A primitive's identity in the graph: its name and one derivative rule per input.
 
-    __slots__ = ("name", "vjps", "differentiable", "__weakref__")
-    releases = False  # whether release() has anything to drop after backward
+    `saves`: the forward returns (output, saved), and the rules receive `saved=` (values the forward
+    computed anyway, such as the softmax of a fused cross-entropy); backward releases them.
+    """
 
-    def __init__(self, name: str, vjps: Sequence[Optional[Callable]], differentiable: bool = True) -> None:
+    __slots__ = ("name", "vjps", "differentiable", "saves", "__weakref__")
+    releases = False  # whether release() has anything to drop after backward beyond `_saved`
+
+    def __init__(self, name: str, vjps: Sequence[Optional[Callable]], differentiable: bool = True,
+                 saves: bool = False) -> None:
         self.name = name
         self.vjps: Optional[tuple] = tuple(vjps)
         self.differentiable = differentiable
-
-    def input_grads(self, g: Any, y: Any, parents: tuple, args: Sequence, attrs: Optional[dict]) -> list:
-        """Gradient for each input that requires one (None for the others)."""
-        out = []
-        for vjp, p in zip(self.vjps, parents):
-            if vjp is not None and isinstance(p, Tensor) and p.requires_grad:
-                out.append(vjp(g, y, *args, **attrs) if attrs else vjp(g, y, *args))
-            else:
-                out.append(None)
-        return out
+        self.saves = saves
 
     def release(self, tensor: Tensor) -> None:
         """Drop what backward needed beyond the inputs (nothing, for built-in ops)."""
@@ -76,11 +72,11 @@ def operand(v: Any) -> Any:
     return as_array(v, copy=False)
 
 
-def _finish(y: Any, op: Op, parents: tuple, attrs: Optional[dict], recording: bool) -> Tensor:
+def _finish(y: Any, op: Op, parents: tuple, attrs: Optional[dict], recording: bool, saved: Any = None) -> Tensor:
     if type(y) is not _ndarray:
         y = _asarray(y)
     if recording and op.differentiable and y.dtype.kind == "f":
-        return record_inputs(y, op, parents, attrs)
+        return record_inputs(y, op, parents, attrs, saved)
     return _wrap(y)
 
 
@@ -137,17 +133,19 @@ def binary(name: str, forward: Callable, vjp_a: Optional[Callable], vjp_b: Optio
 
 
 def primitive(name: str, forward: Callable, *vjps: Optional[Callable], variadic: bool = False,
-              differentiable: bool = True) -> Callable:
-    """Define a primitive with any number of positional inputs and keyword attributes."""
-    op = VariadicOp(name, vjps[0]) if variadic else Op(name, vjps, differentiable)
+              differentiable: bool = True, saves: bool = False) -> Callable:
+    """Define a primitive with any number of positional inputs and keyword attributes.
+    With `saves=True` the forward returns (output, saved) and each rule gets `saved=` too."""
+    op = VariadicOp(name, vjps[0]) if variadic else Op(name, vjps, differentiable, saves)
 
     def apply(*args, **attrs):
         if not any(isinstance(a, Tensor) for a in args):
-            return forward(*args, **attrs)
+            return forward(*args, **attrs)[0] if saves else forward(*args, **attrs)
         args = tuple(a if isinstance(a, Tensor) else operand(a) for a in args)
         y = forward(*[a.data if isinstance(a, Tensor) else a for a in args], **attrs)
+        y, saved = y if saves else (y, None)
         recording = _mode.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        return _finish(y, op.for_arity(len(args)) if variadic else op, args, attrs or None, recording)
+        return _finish(y, op.for_arity(len(args)) if variadic else op, args, attrs or None, recording, saved)
 
     apply.op = op
     apply.__name__ = apply.__qualname__ = name

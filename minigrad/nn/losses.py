@@ -185,34 +185,36 @@ def _onehot(t: Any, shape: Tuple[int, int], dtype: Any) -> np.ndarray:
 
 def _xent_indices(x, t, reduction="mean"):
     """logsumexp(x_i) − x_i[t_i] per sample, max-shifted so that logits of any finite size are safe,
-    then reduced (the reduction is part of the op: one graph node, not two)."""
+    then reduced (the reduction is part of the op: one graph node, not two). Saves softmax(x), which
+    the forward computes anyway, for the backward (the textbook SoftmaxWithLoss layer)."""
     m = np.maximum.reduce(x, axis=1, keepdims=True)
     with np.errstate(under="ignore"):
-        lse = np.log(np.add.reduce(np.exp(x - m), axis=1)) + m[:, 0]
-    losses = lse - x[np.arange(x.shape[0]), t]
+        e = np.exp(x - m)
+    total = np.add.reduce(e, axis=1, keepdims=True)
+    losses = (np.log(total) + m)[:, 0] - x[np.arange(x.shape[0]), t]
+    e /= total
     if reduction == "none":
-        return losses
-    total = np.add.reduce(losses)
-    return total / x.shape[0] if reduction == "mean" else total
+        return losses, e
+    loss = np.add.reduce(losses)
+    return (loss / x.shape[0] if reduction == "mean" else loss), e
 
 
-def _xent_indices_grad(g, y, x, t, reduction="mean"):
+def _xent_indices_grad(g, y, x, t, reduction="mean", saved=None):
     """(softmax(x) − onehot(t))·g, the textbook SoftmaxWithLoss backward (divided by N for the mean).
-    A plain backward subtracts the one-hot in place from a fresh softmax; under create_graph the same
-    formula is written with ops, so it is differentiable again."""
+    A plain backward starts from the saved softmax; under create_graph the same formula is written
+    with ops on x, so it is differentiable again."""
     n = x.shape[0]
-    p = softmax(x, axis=1)
-    if isinstance(p, np.ndarray):
-        p[np.arange(n), t] -= 1
-        d = p
+    if isinstance(x, Tensor):
+        d = softmax(x, axis=1) - _onehot(t, x.shape, x.dtype)
     else:
-        d = p - _onehot(t, x.shape, x.dtype)
+        d = saved.copy()  # a copy: with retain_graph the saved softmax serves the next backward too
+        d[np.arange(n), t] -= 1
     if reduction == "mean":
         return d * (g / n)
     return d * g if reduction == "sum" else d * g.reshape((n, 1))
 
 
-_xent_op = primitive("cross_entropy", _xent_indices, _xent_indices_grad, None)
+_xent_op = primitive("cross_entropy", _xent_indices, _xent_indices_grad, None, saves=True)
 
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
