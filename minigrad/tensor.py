@@ -75,6 +75,8 @@ class Tensor:
         self._saved = None
         self._hooks = None
         self._retain = False
+        self._pending = None
+        self._upstream = None
 
     # ----------------------------------------------------------------- attributes
     @property
@@ -350,6 +352,8 @@ def _wrap(data: np.ndarray) -> Tensor:
     t._saved = None
     t._hooks = None
     t._retain = False
+    t._pending = None
+    t._upstream = None
     return t
 
 

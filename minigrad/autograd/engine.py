@@ -121,11 +121,12 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
              targets: Optional[dict] = None) -> dict:
     """Run reverse mode from `roots`. Without `targets`, accumulate into leaves' `.grad` (and retained
     non-leaves'); with `targets` (id -> tensor), return {id: gradient} for those tensors instead."""
-    leaves: dict = {}
+    leaves: list = []  # the leaves reached, each holding its gradient sum in `_upstream`
     for r, g in zip(roots, root_grads):
         if r._op is None:
-            k = id(r)
-            leaves[k] = (r, g if k not in leaves else leaves[k][1] + g)
+            if r._upstream is None:
+                leaves.append(r)
+            r._upstream = g if r._upstream is None else r._upstream + g
     found: dict = {}
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
@@ -197,16 +198,18 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                     pg = pg.astype(data.dtype)
                 if anomaly:
                     _check_finite(pg, op.name, i)
-                if recorded:
-                    prev = p._upstream
-                    p._upstream = pg if prev is None else prev + pg
+                prev = p._upstream
+                if prev is None:
+                    p._upstream = pg
+                    if not recorded:
+                        leaves.append(p)
                 else:
-                    pk = id(p)
-                    prev = leaves.get(pk)
-                    leaves[pk] = (p, pg if prev is None else prev[1] + pg)
+                    p._upstream = prev + pg
         _deliver_to_leaves(leaves, root_grads, create_graph, targets, found)
     except BaseException:
         _reset(roots)
+        for leaf in leaves:
+            leaf._upstream = None
         raise
     finally:
         _mode.grad_enabled = prev_mode
@@ -215,7 +218,7 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
     return found
 
 
-def _deliver_to_leaves(leaves: dict, root_grads: Sequence[Any], create_graph: bool, targets: Optional[dict],
+def _deliver_to_leaves(leaves: list, root_grads: Sequence[Any], create_graph: bool, targets: Optional[dict],
                        found: dict) -> None:
     """Hand each leaf its total gradient: through its hooks, then into `.grad` (or `found`, for grad()).
 
@@ -224,16 +227,21 @@ def _deliver_to_leaves(leaves: dict, root_grads: Sequence[Any], create_graph: bo
     inputs), not a view. All these arrays are alive here, so comparing ids is sound.
     """
     owners: dict = {id(g): 2 for g in root_grads}
-    for _, g in leaves.values():
-        owners[id(g)] = owners.get(id(g), 0) + 1
-    for k, (leaf, g) in leaves.items():
+    for leaf in leaves:
+        k = id(leaf._upstream)
+        owners[k] = owners.get(k, 0) + 1
+    for leaf in leaves:
+        g, leaf._upstream = leaf._upstream, None
+        shared = owners[id(g)] > 1
         if leaf._hooks:
-            g = _run_hooks(leaf, g, create_graph)
+            replaced = _run_hooks(leaf, g, create_graph)
+            shared = shared or replaced is not g  # a hook's result may be held by the user
+            g = replaced
         if targets is not None:
-            if k in targets:
-                found[k] = g
+            if id(leaf) in targets:
+                found[id(leaf)] = g
         elif leaf.requires_grad:
-            _accumulate(leaf, g, owners.get(id(g), 0) <= 1 and _private(g))
+            _accumulate(leaf, g, not shared and _private(g))
 
 
 def _visit(t: Tensor, g: Any, create_graph: bool, targets: Optional[dict], found: dict) -> Any:
