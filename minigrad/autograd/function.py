@@ -139,13 +139,23 @@ def primitive(name: str, forward: Callable, *vjps: Optional[Callable], variadic:
     op = VariadicOp(name, vjps[0]) if variadic else Op(name, vjps, differentiable, saves)
 
     def apply(*args, **attrs):
-        if not any(isinstance(a, Tensor) for a in args):
-            return forward(*args, **attrs)[0] if saves else forward(*args, **attrs)
-        args = tuple(a if isinstance(a, Tensor) else operand(a) for a in args)
-        y = forward(*[a.data if isinstance(a, Tensor) else a for a in args], **attrs)
+        inputs, datas, tensors, wants_grad = [], [], False, False
+        for a in args:
+            if isinstance(a, Tensor):
+                tensors = True
+                wants_grad = wants_grad or a.requires_grad
+                inputs.append(a)
+                datas.append(a.data)
+            else:
+                a = operand(a)
+                inputs.append(a)
+                datas.append(a)
+        y = forward(*datas, **attrs)
         y, saved = y if saves else (y, None)
-        recording = _mode.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        return _finish(y, op.for_arity(len(args)) if variadic else op, args, attrs or None, recording, saved)
+        if not tensors:
+            return y
+        recording = wants_grad and _mode.grad_enabled
+        return _finish(y, op.for_arity(len(args)) if variadic else op, tuple(inputs), attrs or None, recording, saved)
 
     apply.op = op
     apply.__name__ = apply.__qualname__ = name

@@ -85,7 +85,9 @@ def _class_indices(target: Any, x: Tensor, fn: str) -> np.ndarray:
     if arr.shape != (n,):
         raise ValueError(f"{fn}: expected target of shape (N,) = ({n},) with class indices for input "
                          f"of shape (N, C) = {x.shape}; got {arr.shape}")
-    if arr.size and (arr.min() < 0 or arr.max() >= c):
+    # one reduction checks both ends: seen as unsigned, a negative index is huge
+    unsigned = arr.view(np.dtype(f"u{arr.dtype.itemsize}")) if arr.dtype.kind == "i" else arr
+    if arr.size and unsigned.max() >= c:
         i = int(np.flatnonzero((arr < 0) | (arr >= c))[0])
         raise ValueError(f"{fn}: target {int(arr[i])} at position {i} is not a class index in [0, {c})")
     return arr.astype(np.int64, copy=False)
