@@ -112,8 +112,7 @@ class Tensor:
     # ----------------------------------------------------------------- autograd
     def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) * grad into `.grad` of every leaf that requires grad."""
-        from .autograd.engine import backward
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data, cut from the graph."""
@@ -414,3 +413,5 @@ def inputs_of(t: Tensor) -> tuple:
 from . import ops as _ops  # noqa: E402  (ops need the Tensor class defined above)
 
 _ops.bind_tensor_methods(Tensor)
+
+from .autograd import engine as _engine  # noqa: E402  (the engine, too, builds on Tensor)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from ..tensor import NO_INPUT, Tensor, _record, _wrap, as_array, record_inputs
-from .mode import state as _mode
+from .mode import no_grad, state as _mode
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -284,7 +284,6 @@ class Function:
         ctx._inputs = args
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         datas = [a.data if isinstance(a, Tensor) else a for a in args]
-        from .mode import no_grad
         with no_grad():
             y = cls.forward(ctx, *datas)
         if isinstance(y, Tensor):
