@@ -1,11 +1,10 @@
 """Tensor: an ndarray, its gradient, and the op that made it. Operators call the ops in `minigrad.ops`."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
-from .autograd import mode as _mode
 
 _FLOAT_KINDS = "f"
 _default_dtype = np.dtype(np.float32)

@@ -20,17 +20,17 @@ _RELEASED = object()  # marks a tensor whose op has run its backward without ret
 
 def sum_to_shape(g: Any, shape: tuple) -> Any:
     """Undo broadcasting: sum `g` (ndarray or Tensor) over the axes that broadcasting added or stretched."""
-    shape = tuple(shape)
     gshape = tuple(g.shape)
+    shape = tuple(shape)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
     if lead < 0:  # a rule returned a smaller gradient: it broadcasts up to the input
         return g.broadcast_to(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     total = np.add.reduce if type(g) is _ndarray else Tensor.sum
-    if not stretched:  # only new leading axes (a bias): one reduction, already the right shape
-        return total(g, axis=tuple(range(lead)))
+    if gshape[lead:] == shape:  # only new leading axes (a bias): one reduction, already the right shape
+        return total(g, axis=0 if lead == 1 else tuple(range(lead)))
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     g = total(g, axis=tuple(range(lead)) + stretched, keepdims=True)
     return g.reshape(shape) if lead else g
 
@@ -50,7 +50,9 @@ def count_consumers(roots: Sequence[Tensor]) -> list:
             seeds.append(r)
     stack = list(seeds)
     while stack:
-        for p in inputs_of(stack.pop()):
+        t = stack.pop()
+        b = t._in1
+        for p in ((t._in0,) if b is NO_INPUT else (t._in0, b) if b is not MANY_INPUTS else t._in0):
             if isinstance(p, Tensor) and p._op is not None:
                 if p._pending is None:
                     p._pending = 1

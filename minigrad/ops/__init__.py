@@ -1,7 +1,6 @@
 """Every primitive op: a numpy forward beside its local derivative rule."""
 from __future__ import annotations
 
-from typing import Any
 
 from .activations import relu, sigmoid, tanh
 from .elementwise import (abs, add, astype, clip, cos, div, eq, exp, ge, gt, le, log, logical_and,

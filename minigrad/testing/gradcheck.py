@@ -5,7 +5,7 @@ weights every output equally and can hide a rule that is wrong only in some dire
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
