@@ -8,6 +8,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.tensor import Tensor
+from custom_functions import Cube, CubeArrayBackward
 
 
 def f64(values, requires_grad=True):
@@ -327,18 +328,6 @@ def test_function_double_backward_through_tensor_ops():
     np.testing.assert_allclose(gg.data, [6.0, 6.0, 6.0])
 
 
-class Cube(mg.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 3 * x ** 2
-
-
 def test_function_third_derivative():
     x = f64(1.5)
     (d1,) = mg.grad(Cube.apply(x), x, create_graph=True)
@@ -347,25 +336,11 @@ def test_function_third_derivative():
     assert (d1.item(), d2.item(), d3.item()) == pytest.approx((3 * 1.5 ** 2, 6 * 1.5, 6.0))
 
 
-class CubeNdarrayBackward(mg.Function):
-    """Correct first derivative, returned as an ndarray: a constant for double backward."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g.data * 3 * x.data ** 2
-
-
 def test_function_backward_returning_ndarray():
     x = f64([1.0, 2.0])
-    CubeNdarrayBackward.apply(x).sum().backward()
+    CubeArrayBackward.apply(x).sum().backward()
     np.testing.assert_allclose(x.grad.data, [3.0, 12.0])
-    (g,) = mg.grad(CubeNdarrayBackward.apply(x).sum(), x, create_graph=True)
+    (g,) = mg.grad(CubeArrayBackward.apply(x).sum(), x, create_graph=True)
     np.testing.assert_allclose(g.data, [3.0, 12.0])
     assert not g.requires_grad  # an ndarray gradient is a constant: nothing to differentiate again
 

@@ -11,6 +11,7 @@ import minigrad as mg
 from minigrad.tensor import Tensor
 from minigrad.testing import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from minigrad.testing import strategies as mst
+from custom_functions import CubeConstBackward
 
 
 def f64(values, requires_grad=True):
@@ -65,20 +66,6 @@ class GoodSwish(mg.Function):
         (x,) = ctx.saved_tensors
         s = mg.sigmoid(x)
         return g * (s + x * s * (1 - s))
-
-
-class CubeConstBackward(mg.Function):
-    """Right first derivative 3x², but computed from ndarrays: a constant to double backward."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (3 * x.data ** 2)
 
 
 class ScaleConstBackward(mg.Function):

@@ -17,6 +17,7 @@ import minigrad as mg
 from minigrad.nn import Module, Parameter
 from minigrad.rng import generator
 from minigrad.viz import GraphvizNotFoundError, draw_graph, render_graph, trace_modules
+from custom_functions import Cube
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
@@ -225,17 +226,6 @@ def test_matrix_values_and_escaping_of_names():
 
 
 def test_custom_function_is_one_op_named_after_its_class():
-    class Cube(mg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x ** 2
-
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     nodes, edges, _ = parse(draw_graph(Cube.apply(x)))
     assert len(nodes) == 3 and len(edges) == 2
