@@ -5,6 +5,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
+from .autograd import mode as _mode
 
 _FLOAT_KINDS = "f"
 _default_dtype = np.dtype(np.float32)
@@ -170,6 +171,15 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """Assign into `data` in place, where no graph can see it: on tensors that do not require grad,
+        or on leaves under `no_grad()` (initialisation, manual updates)."""
+        if self._op is not None or (self.requires_grad and _mode.state.grad_enabled):
+            raise RuntimeError("setitem: in-place assignment to a tensor that requires grad (or was made by a "
+                               "recorded op) would corrupt its gradients; assign under minigrad.no_grad() to a "
+                               "leaf, or build a new tensor with where() or concatenate()")
+        self.data[_ops.normalize_index(index)] = value.data if isinstance(value, Tensor) else value
 
     def __bool__(self) -> bool:
         if self.data.size != 1:

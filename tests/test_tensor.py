@@ -519,3 +519,23 @@ def test_transpose_of_3d_gradient_inverse_permutation():
     up = np.random.default_rng(2).standard_normal(y.shape)
     y.backward(up)
     np.testing.assert_array_equal(x.grad.data, up.transpose(1, 2, 0))
+
+
+def test_setitem_writes_where_no_graph_can_see_it():
+    t = mg.zeros(2, 3)
+    t[0, 1:] = 5.0
+    t[mg.tensor([1])] = mg.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(t.data, [[0, 5, 5], [1, 2, 3]])
+    w = mg.zeros(3, requires_grad=True)
+    with mg.no_grad():
+        w[1] = 2.0
+    np.testing.assert_array_equal(w.data, [0, 2, 0])
+
+
+def test_setitem_refuses_tensors_in_a_graph():
+    w = mg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w[0] = 1.0
+    y = w * 2
+    with mg.no_grad(), pytest.raises(RuntimeError, match="recorded op"):
+        y[0] = 1.0
