@@ -39,20 +39,6 @@ class WrongSigmoid(mg.Function):
         return g * (1 - y)
 
 
-class WrongSwish(mg.Function):
-    """swish(x) = x·σ(x), with a derivative taken from the wrong formula x/(1 − e^−x)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * sigmoid_np(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x / (1 - mg.exp(-x)))
-
-
 class GoodSwish(mg.Function):
     """swish'(x) = σ(x) + x·σ(x)(1 − σ(x)), written with Tensor ops: twice differentiable."""
 
@@ -66,6 +52,15 @@ class GoodSwish(mg.Function):
         (x,) = ctx.saved_tensors
         s = mg.sigmoid(x)
         return g * (s + x * s * (1 - s))
+
+
+class WrongSwish(GoodSwish):
+    """swish(x) = x·σ(x), with a derivative taken from the wrong formula x/(1 − e^−x)."""
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x / (1 - mg.exp(-x)))
 
 
 class ScaleConstBackward(mg.Function):
