@@ -704,3 +704,26 @@ def test_saved_values_survive_retain_graph_and_are_released_after():
     assert loss._saved is _RELEASED
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         loss.backward()
+
+
+def test_grad_runs_only_the_rules_on_paths_to_the_requested_inputs():
+    calls = []
+
+    class Spy(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(1)
+            return g * 2
+
+    a, b = f64([1.0, 2.0]), f64([3.0])
+    out = (a * 3.0).sum() + Spy.apply(b).sum()
+    (ga,) = mg.grad(out, a, retain_graph=True)
+    np.testing.assert_allclose(ga.data, [3.0, 3.0])
+    assert calls == []  # b's branch cannot reach a: its rule never ran
+    (gb,) = mg.grad(out, b)
+    np.testing.assert_allclose(gb.data, [2.0])
+    assert calls == [1]

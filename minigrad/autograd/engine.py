@@ -62,6 +62,28 @@ def count_consumers(roots: Sequence[Tensor]) -> list:
     return [r for r in seeds if r._pending == 0]
 
 
+def _reaching(roots: Sequence[Tensor], targets: dict) -> set:
+    """Ids of the tensors from which some target can be reached (targets included): grad() runs only
+    the rules on those paths. An iterative post-order walk, so deep graphs are fine."""
+    reach: set = set(targets)
+    done: set = set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        t, expanded = stack.pop()
+        k = id(t)
+        if expanded:
+            if any(id(p) in reach for p in inputs_of(t) if isinstance(p, Tensor)):
+                reach.add(k)
+            continue
+        if k in done:
+            continue
+        done.add(k)
+        stack.append((t, True))
+        stack.extend((p, False) for p in inputs_of(t)
+                     if isinstance(p, Tensor) and p._op is not None and id(p) not in done)
+    return reach
+
+
 def _reset(roots: Sequence[Tensor]) -> None:
     """Clear the backward scratch (`_pending`, `_upstream`) left behind by a backward that failed."""
     stack = [r for r in roots if r._op is not None]
@@ -141,6 +163,7 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
         prev_err = np.seterr(under="ignore", divide="ignore", over="ignore", invalid="ignore")
     elif np.geterr()["under"] != "ignore":
         prev_err = np.seterr(under="ignore")
+    needed = None if targets is None else _reaching(roots, targets)
     ready = count_consumers(roots)
     for r, g in zip(roots, root_grads):
         if r._op is not None:
@@ -182,7 +205,7 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
                     p._pending -= 1
                     if not p._pending:
                         ready.append(p)
-                if g is None or not p.requires_grad:
+                if g is None or not p.requires_grad or (needed is not None and id(p) not in needed):
                     continue
                 if all_grads is None:
                     vjp = vjps[i]
