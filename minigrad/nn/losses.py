@@ -206,14 +206,13 @@ def _xent_indices_grad(g, y, x, t, reduction="mean", saved=None):
     A plain backward starts from the saved softmax; under create_graph the same formula is written
     with ops on x, so it is differentiable again."""
     n = x.shape[0]
+    scale = g / n if reduction == "mean" else g if reduction == "sum" else g.reshape((n, 1))
     if isinstance(x, Tensor):
-        d = softmax(x, axis=1) - _onehot(t, x.shape, x.dtype)
-    else:
-        d = saved.copy()  # a copy: with retain_graph the saved softmax serves the next backward too
-        d[np.arange(n), t] -= 1
-    if reduction == "mean":
-        return d * (g / n)
-    return d * g if reduction == "sum" else d * g.reshape((n, 1))
+        return (softmax(x, axis=1) - _onehot(t, x.shape, x.dtype)) * scale
+    d = saved.copy()  # a copy: with retain_graph the saved softmax serves the next backward too
+    d[np.arange(n), t] -= 1
+    d *= scale  # in place: d is this rule's own array
+    return d
 
 
 _xent_op = primitive("cross_entropy", _xent_indices, _xent_indices_grad, None, saves=True)
