@@ -51,7 +51,7 @@ def count_consumers(roots: Sequence[Tensor]) -> list:
     stack = list(seeds)
     while stack:
         t = stack.pop()
-        b = t._in1
+        b = t._in1  # inputs_of(t), inlined: this loop and the backward loop are the engine's hot paths
         for p in ((t._in0,) if b is NO_INPUT else (t._in0, b) if b is not MANY_INPUTS else t._in0):
             if isinstance(p, Tensor) and p._op is not None:
                 if p._pending is None:
@@ -172,7 +172,7 @@ def _execute(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: b
         while ready:
             t = ready.pop()
             t._pending = None
-            b = t._in1
+            b = t._in1  # inputs_of(t), inlined (a call per node costs ~5% of a small op)
             parents = (t._in0,) if b is NO_INPUT else (t._in0, b) if b is not MANY_INPUTS else t._in0
             g = t._upstream
             if g is not None:  # run this tensor's rules (when no gradient reached it, only count down)
