@@ -328,6 +328,11 @@ class Node:
     def output(self) -> Tensor:
         return self._tensor
 
+    def vjp(self, grad: Any) -> tuple:
+        """Run this node's derivative rules once on `grad` (the gradient of its output): one gradient
+        per input, summed to that input's shape (an ndarray), or None where the input gets none."""
+        return _engine.node_vjp(self._tensor, grad)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Node) and other._tensor is self._tensor
 

@@ -291,6 +291,51 @@ def _accumulate(t: Tensor, g: Any, owned: bool) -> None:
         t.grad = _wrap(np.asarray(t.grad.data + g))
 
 
+def backward_order(*roots: Tensor) -> list:
+    """The recorded tensors reachable from `roots`, in the order in which backward runs their rules
+    (each after all of its consumers). Viewers (minigrad.viz.explore) replay the pass in this order."""
+    ready = count_consumers(list(roots))
+    order = []
+    try:
+        while ready:
+            t = ready.pop()
+            t._pending = None
+            order.append(t)
+            for p in inputs_of(t):
+                if isinstance(p, Tensor) and p._op is not None:
+                    p._pending -= 1
+                    if not p._pending:
+                        ready.append(p)
+    finally:
+        _reset(list(roots))
+    return order
+
+
+def node_vjp(t: Tensor, grad: Any) -> tuple:
+    """The gradients that the op which made `t` sends to each of its inputs, given `grad` for `t`:
+    ndarrays summed to each input's shape, None for inputs that get no gradient. Nothing is recorded."""
+    if t._op is None:
+        return ()
+    g = as_array(grad, dtype=t.dtype, copy=False)
+    parents = inputs_of(t)
+    op, attrs = t._op, t._attrs
+    if op.saves:
+        attrs = dict(attrs or (), saved=t._saved)
+    args = [p.data if isinstance(p, Tensor) else p for p in parents]
+    prev_mode, _mode.grad_enabled = _mode.grad_enabled, False
+    try:
+        with np.errstate(under="ignore"):
+            if op.vjps is None:
+                grads = op.input_grads(g, t.data, parents, args, attrs)
+            else:
+                grads = [None if vjp is None or not (isinstance(p, Tensor) and p.requires_grad)
+                         else vjp(g, t.data, *args, **(attrs or {})) for vjp, p in zip(op.vjps, parents)]
+    finally:
+        _mode.grad_enabled = prev_mode
+    return tuple(None if pg is None else np.asarray(sum_to_shape(pg, p.shape), dtype=p.dtype)
+                 for pg, p in zip(grads, parents))
+
+
 def backward(tensor: Tensor, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Tensor.backward: accumulate gradients of `tensor` into every leaf that requires grad."""
     if not tensor.requires_grad:
