@@ -37,6 +37,11 @@ class OpSpec:
     float32   whether the op keeps float32 (dtype test); False for ops defined only in float64
     elements  per-input element strategies, overriding domain/kinks (e.g. grids that cannot tie)
     unique    all elements of each input distinct (for ops that are not differentiable at ties)
+    aliases   other public names of the same op (`cat` for concatenate), checked to be the same callable
+    variant   a label for a second row of the same public op with other arguments (PyTorch's
+              variant_test_name): `name` stays the public name, the row's id is `name.variant`
+    error_inputs  ErrorCase(args, kwargs, error, match) instances: calling `fn(*args, **kwargs)` must
+              raise `error` with a message matching the regex `match` (which should name the op)
     """
 
     name: str
@@ -58,9 +63,26 @@ class OpSpec:
     elements: Optional[Sequence[st.SearchStrategy]] = None
     unique: bool = False
     eps: float = 1e-6
+    aliases: Tuple[str, ...] = ()
+    variant: str = ""
+    error_inputs: Sequence["ErrorCase"] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}.{self.variant}" if self.variant else self.name
 
     def __repr__(self) -> str:  # pytest ids
-        return self.name
+        return self.id
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """A bad call and what it must raise: `fn(*args, **kwargs)` raises `error` matching regex `match`."""
+
+    args: tuple
+    kwargs: Any = None
+    error: type = ValueError
+    match: str = ""
 
 
 # --------------------------------------------------------------------------- shape strategies
@@ -132,7 +154,7 @@ def _gather_rows() -> list:
                 raise
             continue
         rows += mod.ROWS
-    names = [r.name for r in rows]
+    names = [r.id for r in rows]
     duplicates = {n for n in names if names.count(n) > 1}
     assert not duplicates, f"registry rows with the same name: {sorted(duplicates)}"
     return rows

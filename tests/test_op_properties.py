@@ -19,8 +19,9 @@ import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
 from op_registry import ROWS, op_inputs
 
-ALL = pytest.mark.parametrize("spec", ROWS, ids=[r.name for r in ROWS])
-SMOOTH = pytest.mark.parametrize("spec", [r for r in ROWS if r.twice], ids=[r.name for r in ROWS if r.twice])
+ALL = pytest.mark.parametrize("spec", ROWS, ids=[r.id for r in ROWS])
+SMOOTH = pytest.mark.parametrize("spec", [r for r in ROWS if r.twice], ids=[r.id for r in ROWS if r.twice])
+WITH_ERRORS = [r for r in ROWS if r.error_inputs]
 
 
 def _tensors(arrays, dtype=np.float64, requires_grad=True):
@@ -97,6 +98,13 @@ def test_inputs_and_upstream_unmodified_and_not_aliased(spec, data):
         assert not np.shares_memory(g, xs[i].data), f"{spec.name}: gradient {i} aliases its input"
         for j in range(i):
             assert not np.shares_memory(g, grads[j]), f"{spec.name}: gradients {j} and {i} share memory"
+
+
+@pytest.mark.parametrize("spec", WITH_ERRORS, ids=[r.id for r in WITH_ERRORS])
+def test_error_inputs_raise_the_declared_error(spec):
+    for case in spec.error_inputs:
+        with pytest.raises(case.error, match=case.match):
+            spec.fn(*case.args, **(case.kwargs or {}))
 
 
 # --------------------------------------------------------------------------- completeness
