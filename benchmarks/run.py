@@ -29,6 +29,9 @@ from typing import Any, Callable, Dict, List, Optional  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+_BASELINE_ENV = "MINIGRAD_BASELINE_DIR"  # where --baseline unpacked the older minigrad (children inherit it)
+if os.environ.get(_BASELINE_ENV):
+    sys.path.insert(0, os.environ[_BASELINE_ENV])
 
 import numpy as np  # noqa: E402
 
@@ -321,6 +324,9 @@ def table_step(key: str, columns: List[str], budget: float, torch_reason: str, p
             lines.append(f"| {LABELS[col]} | {_fmt_time(s.median)} | {_fmt_time(s.p10)} | {_fmt_time(s.p90)} | "
                          f"{ratios} | {s.n} |")
     lines.append("")
+    if "baseline" in res and "minigrad" in res:
+        lines += [f"Before/after: minigrad ÷ {LABELS['baseline']} = {res['minigrad'].median / res['baseline'].median:.3f} "
+                  f"(× floor: {_ratio(res['baseline'].median, floor_m)} → {_ratio(res['minigrad'].median, floor_m)})", ""]
     mg = res.get("minigrad")
     if mg is None:
         lines.append("Target: not evaluated (the minigrad column failed).")
@@ -352,6 +358,9 @@ def table_w6(columns: List[str], budget: float, torch_reason: str) -> tuple:
         lines.append(f"| {LABELS[col]} | {_fmt_time(g.median)} ({_fmt_time(g.p10)}–{_fmt_time(g.p90)}) | "
                      f"{_fmt_time(h.median)} ({_fmt_time(h.p10)}–{_fmt_time(h.p90)}) | {h.median / g.median:.2f}× | "
                      f"{_ratio(h.median, floor_h)} | {_ratio(h.median, torch_h)} |")
+    if all(c in d for c in ("baseline", "minigrad") for d in (grads, hvps)):
+        lines += ["", f"Before/after: minigrad ÷ {LABELS['baseline']}: gradient "
+                  f"{grads['minigrad'].median / grads['baseline'].median:.3f}, HVP {hvps['minigrad'].median / hvps['baseline'].median:.3f}"]
     lines += ["", "The floor's HVP is Pearlmutter's R-operator written by hand (floor.two_layer_hvp_W1); its "
               "gradient is the textbook forward + backward.", ""]
     if "minigrad" in grads and "minigrad" in hvps:
@@ -415,6 +424,11 @@ def table_w4(columns: List[str], sizes: List[int], budget: float, torch_reason: 
                          + " → ".join(f"{v:.3g}" for v in t.values())
                          + f" (largest/smallest = {max(t.values()) / min(t.values()):.2f})")
     mg, mk = per_op.get("minigrad", {}), kb_op.get("minigrad", {})
+    base = per_op.get("baseline", {})
+    if mg and base:
+        lines.append(f"- before/after: minigrad ÷ {LABELS['baseline']} in µs/op: "
+                     + ", ".join(f"N = {n:,}: {mg[n] / base[n]:.3f}" for n in mg if n in base)
+                     + "; KB/op: " + ", ".join(f"{mk[n]:.3g} vs {kb_op['baseline'][n]:.3g}" for n in mk if n in base))
     if mg:
         big = max(mg)
         spread = max(mg.values()) / min(mg.values())
@@ -522,6 +536,22 @@ def profile_minigrad(key: str, budget: float, top: int = 15) -> str:
 
 # ----------------------------------------------------------------------------------------- main
 
+def unpack_baseline(ref: str) -> str:
+    """Unpack minigrad/ as of git `ref` into a temporary folder as the package `minigrad_base` (minigrad's
+    imports are all relative, so the copy imports beside the current one) and return the folder."""
+    import tempfile
+    root = subprocess.run(["git", "-C", HERE, "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", ref], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    folder = tempfile.mkdtemp(prefix="minigrad_baseline_")
+    archive = subprocess.run(["git", "-C", root, "archive", commit, "minigrad"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+    os.rename(os.path.join(folder, "minigrad"), os.path.join(folder, wl.BASELINE))
+    LABELS["baseline"] = f"minigrad @ {ref} ({commit})"
+    return folder
+
+
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -531,6 +561,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch column even when torch is installed")
     p.add_argument("--profile", action="store_true",
                    help="instead of timing, print a cProfile summary (top 15 by tottime) of minigrad's steps")
+    p.add_argument("--baseline", metavar="GIT_REF",
+                   help="add a column: minigrad as of that commit, timed in turns with today's (before/after)")
     p.add_argument("--budget", type=float, default=None, help="seconds of timed repeats per column (default 3; quick 0.2)")
     p.add_argument("--child-w4", nargs=3, metavar=("COLUMN", "N", "BUDGET"), help=argparse.SUPPRESS)
     p.add_argument("--child-mem", nargs=2, metavar=("COLUMN", "WORKLOAD"), help=argparse.SUPPRESS)
@@ -564,6 +596,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     torch_on = wl.torch_available() and not args.no_torch
     torch_reason = "--no-torch was given" if args.no_torch else "torch is not installed"
     columns = [c for c in wl.COLUMNS if c != "torch" or torch_on]
+    if args.baseline:
+        os.environ[_BASELINE_ENV] = unpack_baseline(args.baseline)
+        sys.path.insert(0, os.environ[_BASELINE_ENV])
+        columns.insert(columns.index("minigrad") + 1, "baseline")
     print(header(args, torch_on), flush=True)
     if args.profile:
         for key in args.workload:

@@ -193,6 +193,15 @@ def _floor_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_
 
 # ----------------------------------------------------------------------------------------- minigrad
 
+MINIGRAD = "minigrad"  # the package the minigrad column imports
+BASELINE = "minigrad_base"  # the package of the `baseline` column: an older minigrad (run.py --baseline REF)
+
+
+def _pkg(name: str, sub: str = "") -> Any:
+    """Import minigrad (or the baseline copy) or one of its submodules by name."""
+    return importlib.import_module(name + sub)
+
+
 def minigrad_paths() -> Dict[str, str]:
     """Which public minigrad API each model uses (optional pieces are used once they exist)."""
     import minigrad
@@ -212,20 +221,17 @@ def minigrad_paths() -> Dict[str, str]:
             "version": getattr(minigrad, "__version__", "?")}
 
 
-def _mg_cross_entropy() -> Callable:
-    import minigrad.nn.functional as F
+def _mg_cross_entropy(pkg: str = MINIGRAD) -> Callable:
+    F = _pkg(pkg, ".nn.functional")
     if hasattr(F, "cross_entropy"):
         return lambda logits, labels_t, labels: F.cross_entropy(logits, labels_t)
     return lambda logits, labels_t, labels: (logits.logsumexp(axis=1) - logits[np.arange(len(labels)), labels]).mean()
 
 
-def _mg_updater(params: List[Any], lr: float) -> Tuple[Callable[[], None], Callable[[], None]]:
+def _mg_updater(params: List[Any], lr: float, pkg: str = MINIGRAD) -> Tuple[Callable[[], None], Callable[[], None]]:
     """(zero_grad, update) for SGD: minigrad.optim.SGD when it exists, else in-place numpy on p.data."""
-    import minigrad
-    try:
-        from minigrad.optim import SGD
-    except ImportError:
-        SGD = None
+    minigrad = _pkg(pkg)
+    SGD = getattr(_pkg(pkg, ".optim"), "SGD", None)
     if SGD is not None:
         opt = SGD(params, lr=lr)
         return opt.zero_grad, opt.step
@@ -261,14 +267,14 @@ def _mg_forward(key: str, act: str, l2: float, ce: Optional[Callable]) -> Callab
     return loss
 
 
-def _mg_net(key: str) -> Runner:
-    import minigrad
+def _mg_net(key: str, pkg: str = MINIGRAD) -> Runner:
+    minigrad = _pkg(pkg)
     s = _spec(key)
     P = {k: minigrad.tensor(v, requires_grad=True) for k, v in s["params"].items()}
     batches = [(minigrad.tensor(x), minigrad.tensor(t), t) for x, t in s["batches"]]
     next_batch = _cycle(batches)
-    forward = _mg_forward(key, s["activation"], s.get("l2", 0.0), None if key == "W5" else _mg_cross_entropy())
-    zero_grad, update = _mg_updater(list(P.values()), s["lr"])
+    forward = _mg_forward(key, s["activation"], s.get("l2", 0.0), None if key == "W5" else _mg_cross_entropy(pkg))
+    zero_grad, update = _mg_updater(list(P.values()), s["lr"], pkg)
     last = {}
 
     def step():
@@ -287,10 +293,10 @@ def _mg_net(key: str) -> Runner:
     return Runner(step, snapshot)
 
 
-def _mg_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
-    import minigrad
+def _mg_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS, pkg: str = MINIGRAD) -> Runner:
+    minigrad = _pkg(pkg)
     if key in ("W1", "W2", "W5"):
-        return _mg_net(key)
+        return _mg_net(key, pkg)
     if key == "W3":
         x0 = minigrad.tensor(np.linspace(-1, 1, 16), requires_grad=True)
         last = {}
@@ -320,7 +326,7 @@ def _mg_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STE
         P = {k: minigrad.tensor(v, requires_grad=True) for k, v in s["params"].items()}
         W1 = P["W1"]
         v = minigrad.tensor(hvp_direction())
-        forward = _mg_forward("W1", "sigmoid", 0.0, _mg_cross_entropy())
+        forward = _mg_forward("W1", "sigmoid", 0.0, _mg_cross_entropy(pkg))
         last = {}
         if variant == "hvp":
             def step():
@@ -434,7 +440,11 @@ def _torch_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_
     raise KeyError(key)
 
 
-_BUILDERS = {"floor": _floor_build, "minigrad": _mg_build, "torch": _torch_build}
+def _baseline_build(key: str, **options: Any) -> Runner:
+    return _mg_build(key, pkg=BASELINE, **options)
+
+
+_BUILDERS = {"floor": _floor_build, "minigrad": _mg_build, "torch": _torch_build, "baseline": _baseline_build}
 
 
 def build(key: str, column: str, **options: Any) -> Runner:
@@ -442,5 +452,5 @@ def build(key: str, column: str, **options: Any) -> Runner:
     if key not in WORKLOADS:
         raise ValueError(f"build: unknown workload {key!r}; expected one of {sorted(WORKLOADS)}")
     if column not in _BUILDERS:
-        raise ValueError(f"build: unknown column {column!r}; expected one of {COLUMNS}")
+        raise ValueError(f"build: unknown column {column!r}; expected one of {COLUMNS + ('baseline',)}")
     return _BUILDERS[column](key, **options)
