@@ -3,9 +3,7 @@ from .autograd.engine import grad
 from .autograd.function import Function, FunctionCtx
 from .autograd.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import arange, empty, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
-from .functions import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos, exp, log, logsumexp,
-                        matmul, max, maximum, mean, min, minimum, relu, reshape, sigmoid, sin, sqrt, stack,
-                        std, sum, tanh, transpose, var, where)
+from .functions import *  # noqa: F401,F403  (exp, sum, reshape, ...: every op public at the top level)
 from .rng import manual_seed
 from .serialization import load, save
 from .tensor import Tensor, get_default_dtype, set_default_dtype

@@ -14,6 +14,8 @@ import numpy as np
 from hypothesis import assume, strategies as st
 from hypothesis.extra import numpy as hnp
 
+from minigrad.testing import strategies
+
 Shapes = Tuple[Tuple[int, ...], ...]
 
 
@@ -42,6 +44,13 @@ class OpSpec:
               variant_test_name): `name` stays the public name, the row's id is `name.variant`
     error_inputs  ErrorCase(args, kwargs, error, match) instances: calling `fn(*args, **kwargs)` must
               raise `error` with a message matching the regex `match` (which should name the op)
+    category  "core", "activation", "loss" or "layer": which family-specific tests apply
+    finite_everywhere  (activations) output and gradient stay finite for every finite input
+    extreme_params  (activations) keyword sets under which the stability tests call `fn`
+    module    (activations, losses) (ModuleClass, constructor kwargs or None): the nn module that
+              computes the same function, checked against it
+    sample    a fixed small valid call: sample(rng) -> tuple of float64 arrays for `fn`'s positional
+              arguments (tests that need one concrete example rather than hypothesis draws)
     """
 
     name: str
@@ -66,6 +75,11 @@ class OpSpec:
     aliases: Tuple[str, ...] = ()
     variant: str = ""
     error_inputs: Sequence["ErrorCase"] = ()
+    category: str = "core"
+    finite_everywhere: bool = False
+    extreme_params: Sequence[dict] = ({},)
+    module: Optional[tuple] = None
+    sample: Optional[Callable[[np.random.Generator], tuple]] = None
 
     @property
     def id(self) -> str:
@@ -88,13 +102,12 @@ class ErrorCase:
 # --------------------------------------------------------------------------- shape strategies
 
 def any_shape(min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy:
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
+    return strategies.shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side)
 
 
 def broadcast_shapes(n: int, min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy:
     """`n` mutually broadcastable shapes, including 0-d and size-1 axes."""
-    return hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=min_dims, max_dims=max_dims,
-                                             min_side=1, max_side=max_side).map(lambda b: b.input_shapes)
+    return strategies.broadcastable_shapes(num_shapes=n, min_dims=min_dims, max_dims=max_dims, max_side=max_side)
 
 
 def single(shape_strategy: st.SearchStrategy) -> st.SearchStrategy:
@@ -146,7 +159,7 @@ def _gather_rows() -> list:
     rows: list = []
     import rows_core
     rows += rows_core.ROWS
-    for module in ("rows_activations", "rows_losses"):
+    for module in ("rows_activations", "rows_losses", "rows_conv"):
         try:
             mod = __import__(module)
         except ModuleNotFoundError as e:
@@ -161,3 +174,8 @@ def _gather_rows() -> list:
 
 
 ROWS = _gather_rows()
+
+
+def rows(category: str) -> list:
+    """The rows of one family ("core", "activation", "loss", "layer")."""
+    return [r for r in ROWS if r.category == category]

@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from minigrad import nn
 from minigrad.nn import functional as F
 from op_registry import OpSpec, any_shape
 
@@ -107,23 +108,55 @@ def _dropout_p(shapes):
     return st.sampled_from([0.0, 0.25, 0.5, 0.9, 1.0]).map(lambda p: {"p": p})
 
 
+def _regression_sample(rng):
+    return rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+
+
+def _bce_sample(rng):
+    return rng.uniform(0.05, 0.95, (4, 3)), rng.integers(0, 2, (4, 3)).astype(float)
+
+
+def _logits_sample(rng):
+    return rng.standard_normal((4, 3)), rng.integers(0, 3, 4)
+
+
+def _log_probs_sample(rng):
+    x = rng.standard_normal((4, 3))
+    return x - np.log(np.exp(x).sum(axis=1, keepdims=True)), rng.integers(0, 3, 4)
+
+
+def _probs_sample(rng):
+    return rng.standard_normal((4, 3)) * 3, rng.dirichlet(np.ones(3), 4)
+
+
+def loss(name, fn, ref, **kw):
+    """A loss row (category "loss"), `module` its nn class with constructor kwargs."""
+    return OpSpec(name, fn, ref, category="loss", **kw)
+
+
 ROWS = [
-    OpSpec("mse_loss", F.mse_loss, _mse, arity=2, shapes=same_shapes, params=_reduction),
-    OpSpec("l1_loss", F.l1_loss, _l1, arity=2, shapes=same_shapes, params=_reduction, elements=(grid, grid_offset)),
-    OpSpec("huber_loss", F.huber_loss, _huber, arity=2, shapes=same_shapes, params=_huber_params,
-           elements=(grid, grid_offset)),
-    OpSpec("binary_cross_entropy", F.binary_cross_entropy, _bce, arity=2, shapes=same_shapes, params=_reduction,
-           domain=[(0.05, 0.95), (0.0, 1.0)]),
-    OpSpec("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, _bce_logits, arity=2,
-           shapes=same_shapes, params=_reduction, domain=[(-6.0, 6.0), (0.0, 1.0)]),
-    OpSpec("cross_entropy", F.cross_entropy, _xent, shapes=logits_shape.map(lambda s: (s,)),
-           extra=_class_targets, params=_reduction, domain=(-5.0, 5.0)),
-    OpSpec("cross_entropy_probs", F.cross_entropy, _xent_probs, arity=2, shapes=logits_shape.map(lambda s: (s, s)),
-           params=_reduction, domain=[(-5.0, 5.0), (0.0, 1.0)]),
-    OpSpec("nll_loss", F.nll_loss, _nll, shapes=logits_shape.map(lambda s: (s,)), extra=_class_targets,
-           params=_reduction),
-    OpSpec("dense", F.dense, lambda x, w, b: x @ w + b, arity=3, shapes=_dense_shapes()),
+    loss("mse_loss", F.mse_loss, _mse, arity=2, shapes=same_shapes, params=_reduction, module=(nn.MSELoss, {}),
+         sample=_regression_sample),
+    loss("l1_loss", F.l1_loss, _l1, arity=2, shapes=same_shapes, params=_reduction, elements=(grid, grid_offset),
+         module=(nn.L1Loss, {}), sample=_regression_sample),
+    loss("huber_loss", F.huber_loss, _huber, arity=2, shapes=same_shapes, params=_huber_params,
+         elements=(grid, grid_offset), module=(nn.HuberLoss, {"delta": 0.5}), sample=_regression_sample),
+    loss("binary_cross_entropy", F.binary_cross_entropy, _bce, arity=2, shapes=same_shapes, params=_reduction,
+         domain=[(0.05, 0.95), (0.0, 1.0)], module=(nn.BCELoss, {}), sample=_bce_sample),
+    loss("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, _bce_logits, arity=2,
+         shapes=same_shapes, params=_reduction, domain=[(-6.0, 6.0), (0.0, 1.0)], module=(nn.BCEWithLogitsLoss, {}),
+         sample=lambda rng: (rng.standard_normal((4, 3)), rng.integers(0, 2, (4, 3)).astype(float))),
+    loss("cross_entropy", F.cross_entropy, _xent, shapes=logits_shape.map(lambda s: (s,)),
+         extra=_class_targets, params=_reduction, domain=(-5.0, 5.0), module=(nn.CrossEntropyLoss, {}),
+         sample=_logits_sample),
+    loss("cross_entropy", F.cross_entropy, _xent_probs, arity=2, shapes=logits_shape.map(lambda s: (s, s)),
+         params=_reduction, domain=[(-5.0, 5.0), (0.0, 1.0)], variant="probs", sample=_probs_sample),
+    loss("nll_loss", F.nll_loss, _nll, shapes=logits_shape.map(lambda s: (s,)), extra=_class_targets,
+         params=_reduction, module=(nn.NLLLoss, {}), sample=_log_probs_sample),
+    OpSpec("dense", F.dense, lambda x, w, b: x @ w + b, arity=3, shapes=_dense_shapes(), category="layer"),
     # eval mode is the identity; the training row fixes the mask's seed so the reference can redraw it
-    OpSpec("dropout", lambda x, p: F.dropout(x, p=p, training=False), lambda x, p: x, params=_dropout_p),
-    OpSpec("dropout_train", lambda x, p: F.dropout(x, p=p, seed=DROPOUT_SEED), _dropout_ref, params=_dropout_p),
+    OpSpec("dropout", lambda x, p: F.dropout(x, p=p, training=False), lambda x, p: x, params=_dropout_p,
+           category="layer"),
+    OpSpec("dropout", lambda x, p: F.dropout(x, p=p, seed=DROPOUT_SEED), _dropout_ref, params=_dropout_p,
+           category="layer", variant="training"),
 ]

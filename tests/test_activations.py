@@ -15,6 +15,7 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.ops import activations
 from minigrad.testing import GradcheckError, gradcheck
+from op_registry import rows
 
 GRID = [-1e4, -1000.0, -100.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0, 1000.0, 1e4]
 DTYPES = [np.float32, np.float64]
@@ -50,38 +51,29 @@ def arrays(elements=floats64, dtype=np.float64, min_dims=1, max_dims=2):
                       elements=elements)
 
 
-def _prelu_one(x):
-    return F.prelu(x, mg.tensor(np.array(0.25, dtype=x.dtype), requires_grad=True))
+ACTIVATIONS = rows("activation")
+FINITE = [r for r in ACTIVATIONS if r.finite_everywhere]
 
 
-def _prelu_channels(x):
-    w = mg.tensor(np.linspace(-0.5, 0.5, x.size).astype(x.dtype), requires_grad=True)
-    return F.prelu(x.reshape(1, x.size), w)
+def _cases(specs):
+    """(id, f) for each activation row and each of its extreme_params: f(x) calls the row with those
+    parameters, a second input (prelu's slope) fixed at the middle of its domain."""
+    out = []
+    for spec in specs:
+        for params in spec.extreme_params:
+            label = spec.id + "".join(f"-{k}={v}" for k, v in params.items())
+            out.append(pytest.param(_caller(spec, params), id=label))
+    return out
 
 
-def _rrelu_training(x):
-    mg.manual_seed(0)
-    return F.rrelu(x, training=True)
-
-
-# every activation with its default arguments, plus the variants whose parameters change the code path
-CASES = {
-    "step": F.step, "sign": F.sign, "identity": F.identity, "linear": lambda x: F.linear(x, 0.5),
-    "sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu, "leaky_relu": F.leaky_relu,
-    "prelu": _prelu_one, "prelu_channels": _prelu_channels, "rrelu": F.rrelu, "rrelu_training": _rrelu_training,
-    "elu": F.elu, "elu_alpha": lambda x: F.elu(x, alpha=0.3), "selu": F.selu,
-    "softplus": F.softplus, "softplus_beta": lambda x: F.softplus(x, beta=3.0, threshold=50.0),
-    "silu": F.silu, "swish": F.swish, "swish_beta": lambda x: F.swish(x, beta=4.0), "mish": F.mish,
-    "gelu": F.gelu, "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
-    "hardtanh": F.hardtanh, "hardsigmoid": F.hardsigmoid, "softsign": F.softsign,
-    "softmax": F.softmax, "log_softmax": F.log_softmax,
-    "softmax_pairs": lambda x: F.softmax(x.reshape(-1, 1) * mg.tensor([1.0, -1.0], dtype=x.dtype), axis=1),
-}
-# the subset whose outputs stay in range for every finite input (selu and linear scale by > 1 somewhere
-# near the top of the range or use it as is; log_softmax overflows when inputs span more than the range)
-BOUNDED = ["step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "rrelu_training", "elu",
-           "elu_alpha", "softplus", "silu", "swish", "mish", "gelu", "gelu_tanh", "hardtanh", "hardsigmoid",
-           "softsign", "softmax"]
+def _caller(spec, params):
+    def f(x):
+        rest = []
+        if spec.arity == 2:
+            lo, hi = spec.domain[1]
+            rest.append(mg.tensor(np.asarray((lo + hi) / 2, dtype=x.dtype), requires_grad=True))
+        return spec.fn(x, *rest, **params)
+    return f
 
 
 def _run_strict(f, x, upstream):
@@ -94,9 +86,9 @@ def _run_strict(f, x, upstream):
 # --------------------------------------------------------------------------- stability
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-@pytest.mark.parametrize("name", list(CASES))
-def test_extreme_grid_is_finite_and_raises_nothing(name, dtype):
-    f = CASES[name]
+@pytest.mark.parametrize("f", _cases(ACTIVATIONS))
+def test_extreme_grid_is_finite_and_raises_nothing(f, dtype):
+    name = f
     rng = np.random.default_rng(0)
     for upstream in ("ones", "random"):
         x = tensor(GRID, dtype)
@@ -109,14 +101,14 @@ def test_extreme_grid_is_finite_and_raises_nothing(name, dtype):
 
 
 @pytest.mark.parametrize("width,dtype", [(32, np.float32), (64, np.float64)], ids=["float32", "float64"])
-@pytest.mark.parametrize("name", BOUNDED)
+@pytest.mark.parametrize("f", _cases(FINITE))
 @given(data=st.data())
-def test_whole_float_range_is_finite_and_raises_nothing(name, width, dtype, data):
+def test_whole_float_range_is_finite_and_raises_nothing(f, width, dtype, data):
     values = data.draw(arrays(st.floats(width=width, allow_nan=False, allow_infinity=False), dtype, max_dims=1))
     upstream = data.draw(hnp.arrays(dtype, values.shape, elements=st.floats(-1, 1, width=width)))
     x = mg.tensor(values, requires_grad=True)
-    y = _run_strict(CASES[name], x, upstream)
-    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data)), (name, values, y.data, x.grad.data)
+    y = _run_strict(f, x, upstream)
+    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data)), (values, y.data, x.grad.data)
 
 
 @pytest.mark.parametrize("width,dtype", [(32, np.float32), (64, np.float64)], ids=["float32", "float64"])
@@ -388,18 +380,16 @@ def test_step_and_sign_values():
 
 # --------------------------------------------------------------------------- API surface and errors
 
-API_NAMES = ["step", "sign", "identity", "linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu",
-             "elu", "selu", "softplus", "silu", "swish", "gelu", "mish", "hardtanh", "hardsigmoid", "softsign",
-             "softmax", "log_softmax"]
-
-
-def test_namespace_lists_exactly_the_api_activations():
-    assert sorted(activations.__all__) == sorted(API_NAMES)
-    assert sorted(n for n in F.__all__ if n in API_NAMES) == sorted(API_NAMES)
-    core = {"sigmoid", "tanh", "relu"}  # F offers the typed top-level forms of these core ops
-    for name in API_NAMES:
-        expected = getattr(mg, name) if name in core else getattr(activations, name)
-        assert getattr(F, name) is expected
+def test_functional_namespace_holds_every_activation_of_the_api():
+    api = ["step", "sign", "identity", "linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "elu",
+           "selu", "softplus", "silu", "swish", "gelu", "mish", "hardtanh", "hardsigmoid", "softsign", "softmax",
+           "log_softmax"]  # API.md's table, the contract this test pins
+    assert sorted({r.name for r in ACTIVATIONS}) == sorted(api)
+    for name in api:
+        assert name in F.__all__
+        assert F.__dict__[name].__wrapped__ is (getattr(activations, name, None) or getattr(mg.ops, name))
+    for name in ("sigmoid", "tanh", "relu"):  # also public at the top level, as the same form
+        assert getattr(F, name) is getattr(mg, name)
 
 
 def test_signatures_follow_the_api():
@@ -427,11 +417,12 @@ def test_positional_parameters_and_grad_fn_names():
         assert y.grad_fn.name == name
 
 
-def test_ndarray_in_ndarray_out():
+def test_array_likes_in_tensor_out():
     x = np.array([-1.0, 0.5])
-    for f in (F.gelu, F.softmax, F.mish, F.elu):
+    for f in (F.gelu, F.softmax, F.mish, F.elu, F.relu, F.sigmoid):
         y = f(x)
-        assert isinstance(y, np.ndarray) and y.shape == (2,)
+        assert isinstance(y, mg.Tensor) and y.shape == (2,) and y.dtype == np.float64
+    assert isinstance(F.relu([1.0, -2.0]), mg.Tensor)
 
 
 def test_errors_name_the_function():
@@ -450,9 +441,9 @@ def test_errors_name_the_function():
         F.softplus(x, beta=0.0)
 
 
-@pytest.mark.parametrize("name", [n for n in CASES if n != "identity"])
-def test_float32_is_preserved(name):
+@pytest.mark.parametrize("f", _cases([r for r in ACTIVATIONS if r.name != "identity"]))
+def test_float32_is_preserved(f):
     x = tensor(np.linspace(-3, 3, 6), np.float32)
-    y = CASES[name](x)
+    y = f(x)
     y.backward(np.ones(y.shape, np.float32))
     assert y.dtype == np.float32 and x.grad.dtype == np.float32

@@ -11,38 +11,11 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.nn import functional as F
+from op_registry import rows
 
-# module, its function, constructor arguments that differ from the defaults (None: no arguments)
-ACTIVATIONS = [
-    (nn.Step, "step", {"value_at_zero": 0.5}),
-    (nn.Sign, "sign", None),
-    (nn.Sigmoid, "sigmoid", None),
-    (nn.Tanh, "tanh", None),
-    (nn.ReLU, "relu", None),
-    (nn.LeakyReLU, "leaky_relu", {"negative_slope": 0.2}),
-    (nn.RReLU, "rrelu", {"lower": 0.1, "upper": 0.2}),
-    (nn.ELU, "elu", {"alpha": 0.5}),
-    (nn.SELU, "selu", None),
-    (nn.Softplus, "softplus", {"beta": 2.0, "threshold": 5.0}),
-    (nn.SiLU, "silu", None),
-    (nn.Swish, "swish", {"beta": 1.5}),
-    (nn.GELU, "gelu", {"approximate": "tanh"}),
-    (nn.Mish, "mish", None),
-    (nn.Hardtanh, "hardtanh", {"min_val": -0.5, "max_val": 2.0}),
-    (nn.Hardsigmoid, "hardsigmoid", None),
-    (nn.Softsign, "softsign", None),
-    (nn.Softmax, "softmax", {"axis": 0}),
-    (nn.LogSoftmax, "log_softmax", {"axis": 0}),
-]
-LOSSES = [
-    (nn.MSELoss, "mse_loss", {}),
-    (nn.L1Loss, "l1_loss", {}),
-    (nn.HuberLoss, "huber_loss", {"delta": 0.5}),
-    (nn.BCELoss, "binary_cross_entropy", {}),
-    (nn.BCEWithLogitsLoss, "binary_cross_entropy_with_logits", {}),
-    (nn.CrossEntropyLoss, "cross_entropy", {}),
-    (nn.NLLLoss, "nll_loss", {}),
-]
+# (module, its function's name, constructor arguments that differ from the defaults or None), from the registry
+ACTIVATIONS = [(r.module[0], r.name, r.module[1]) for r in rows("activation") if r.module]
+LOSSES = [(r.module[0], r.name, r.module[1]) for r in rows("loss") if r.module]
 
 
 def _ids(rows):
@@ -309,14 +282,7 @@ def test_prelu_module_has_a_learnable_slope():
 # ----------------------------------------------------------------------------- loss modules
 
 def _loss_args(fname, rng):
-    if fname in ("cross_entropy", "nll_loss"):
-        x = rng.standard_normal((5, 3))
-        if fname == "nll_loss":
-            x = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
-        return x, rng.integers(0, 3, 5)
-    if fname == "binary_cross_entropy":
-        return rng.uniform(0.05, 0.95, (5, 3)), rng.integers(0, 2, (5, 3)).astype(float)
-    return rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    return next(r.sample for r in rows("loss") if r.id == fname)(rng)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

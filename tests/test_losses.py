@@ -14,9 +14,10 @@ import pytest
 import minigrad as mg
 from minigrad.nn import functional as F
 from minigrad.testing import gradcheck, gradgradcheck
+from op_registry import rows
 
-LOSSES = ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-          "cross_entropy", "nll_loss"]
+SAMPLES = {r.id: r.sample for r in rows("loss")}  # one valid (input, target) maker per loss row
+LOSSES = [r.name for r in rows("loss") if not r.variant]
 
 
 def _t(a, dtype=np.float64, requires_grad=True):
@@ -24,18 +25,8 @@ def _t(a, dtype=np.float64, requires_grad=True):
 
 
 def _valid_args(name, rng=None):
-    """A small valid (input, target) for each loss, in float64."""
-    rng = rng or np.random.default_rng(0)
-    x = rng.standard_normal((4, 3))
-    if name in ("mse_loss", "l1_loss", "huber_loss"):
-        return x, rng.standard_normal((4, 3))
-    if name == "binary_cross_entropy":
-        return rng.uniform(0.05, 0.95, (4, 3)), rng.integers(0, 2, (4, 3)).astype(float)
-    if name == "binary_cross_entropy_with_logits":
-        return x, rng.integers(0, 2, (4, 3)).astype(float)
-    if name == "nll_loss":
-        return x - np.log(np.exp(x).sum(axis=1, keepdims=True)), rng.integers(0, 3, 4)
-    return x, rng.integers(0, 3, 4)
+    """A small valid (input, target) for a loss row, in float64."""
+    return SAMPLES[name](rng or np.random.default_rng(0))
 
 
 # ----------------------------------------------------------------------------- hand-computed values
@@ -159,14 +150,14 @@ def test_float32_stays_float32_and_array_targets_are_accepted(name):
 # ----------------------------------------------------------------------------- PyTorch agreement
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("name", LOSSES + ["cross_entropy_probs"])
+@pytest.mark.parametrize("name", LOSSES + ["cross_entropy.probs"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_matches_torch(name, reduction, dtype):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(zlib.crc32(f"{name} {reduction}".encode()))  # str hash() varies per run
     kwargs = {}
-    if name == "cross_entropy_probs":
-        x, t = rng.standard_normal((6, 5)) * 3, rng.dirichlet(np.ones(5), 6)
+    if name == "cross_entropy.probs":
+        x, t = _valid_args(name, rng)
         name = "cross_entropy"
     else:
         x, t = _valid_args(name, rng)

@@ -38,8 +38,8 @@ def test_forward_matches_reference(spec, data):
     arrays, extra, params = data.draw(op_inputs(spec))
     out = _call(spec, _tensors(arrays, requires_grad=False), extra, params)
     expected = spec.ref(*arrays, *extra, **params)
-    assert out.shape == np.shape(expected), f"{spec.name}: shape {out.shape} != reference {np.shape(expected)}"
-    np.testing.assert_allclose(out.data, expected, rtol=spec.fwd_rtol, atol=1e-12, err_msg=spec.name)
+    assert out.shape == np.shape(expected), f"{spec.id}: shape {out.shape} != reference {np.shape(expected)}"
+    np.testing.assert_allclose(out.data, expected, rtol=spec.fwd_rtol, atol=1e-12, err_msg=spec.id)
 
 
 @ALL
@@ -64,16 +64,16 @@ def test_gradgradcheck(spec, data):
 @given(data=st.data())
 def test_dtype_and_shape_preserved(spec, dtype, data):
     if dtype == np.float32 and not spec.float32:
-        pytest.skip(f"{spec.name} is float64-only")
+        pytest.skip(f"{spec.id} is float64-only")
     arrays, extra, params = data.draw(op_inputs(spec))
     xs = _tensors(arrays, dtype)
     out = _call(spec, xs, extra, params)
-    assert out.dtype == dtype, f"{spec.name}: {np.dtype(dtype)} input gave {out.dtype} output"
+    assert out.dtype == dtype, f"{spec.id}: {np.dtype(dtype)} input gave {out.dtype} output"
     out.backward(np.ones(out.shape, dtype=out.dtype))
     for i, x in enumerate(xs):
-        assert x.grad is not None, f"{spec.name}: input {i} got no gradient"
+        assert x.grad is not None, f"{spec.id}: input {i} got no gradient"
         assert x.grad.dtype == x.dtype and x.grad.shape == x.shape, \
-            f"{spec.name}: input {i} {x.dtype}{x.shape} got gradient {x.grad.dtype}{x.grad.shape}"
+            f"{spec.id}: input {i} {x.dtype}{x.shape} got gradient {x.grad.dtype}{x.grad.shape}"
 
 
 @ALL
@@ -88,16 +88,34 @@ def test_inputs_and_upstream_unmodified_and_not_aliased(spec, data):
     upstream_before = upstream.copy()
     out.backward(upstream)
     for i, (x, b) in enumerate(zip(xs, before)):
-        np.testing.assert_array_equal(x.data, b, err_msg=f"{spec.name}: input {i} was modified")
+        np.testing.assert_array_equal(x.data, b, err_msg=f"{spec.id}: input {i} was modified")
     for e, b in zip(extra, extra_before):
-        np.testing.assert_array_equal(e, b, err_msg=f"{spec.name}: a non-tensor argument was modified")
-    np.testing.assert_array_equal(upstream, upstream_before, err_msg=f"{spec.name}: upstream gradient modified")
+        np.testing.assert_array_equal(e, b, err_msg=f"{spec.id}: a non-tensor argument was modified")
+    np.testing.assert_array_equal(upstream, upstream_before, err_msg=f"{spec.id}: upstream gradient modified")
     grads = [x.grad.data for x in xs]
     for i, g in enumerate(grads):
-        assert not np.shares_memory(g, upstream), f"{spec.name}: gradient {i} aliases the upstream gradient"
-        assert not np.shares_memory(g, xs[i].data), f"{spec.name}: gradient {i} aliases its input"
+        assert not np.shares_memory(g, upstream), f"{spec.id}: gradient {i} aliases the upstream gradient"
+        assert not np.shares_memory(g, xs[i].data), f"{spec.id}: gradient {i} aliases its input"
         for j in range(i):
-            assert not np.shares_memory(g, grads[j]), f"{spec.name}: gradients {j} and {i} share memory"
+            assert not np.shares_memory(g, grads[j]), f"{spec.id}: gradients {j} and {i} share memory"
+
+
+@ALL
+@settings(max_examples=max(3, settings().max_examples // 5))
+@given(data=st.data())
+def test_create_graph_gives_the_plain_backward_gradient(spec, data):
+    """The first derivative computed on Tensors (create_graph=True) must equal the one computed on
+    ndarrays: rules with a separate Tensor branch (cross-entropy's) are checked here, not by gradgradcheck."""
+    arrays, extra, params = data.draw(op_inputs(spec))
+    xs = _tensors(arrays)
+    out = _call(spec, xs, extra, params)
+    upstream = np.random.default_rng(3).uniform(-1, 1, out.shape)
+    plain = mg.grad(out, xs, upstream, retain_graph=True, allow_unused=True)
+    recorded = mg.grad(out, xs, mg.tensor(upstream), create_graph=True, allow_unused=True)
+    for i, (p, r) in enumerate(zip(plain, recorded)):
+        assert (p is None) == (r is None), f"{spec.id}: input {i}"
+        if p is not None:
+            np.testing.assert_allclose(r.data, p.data, rtol=1e-12, atol=1e-13, err_msg=f"{spec.id}: input {i}")
 
 
 @pytest.mark.parametrize("spec", WITH_ERRORS, ids=[r.id for r in WITH_ERRORS])
@@ -109,28 +127,18 @@ def test_error_inputs_raise_the_declared_error(spec):
 
 # --------------------------------------------------------------------------- completeness
 
-NOT_DIFFERENTIABLE = {"argmax", "argmin", "step", "sign", "manual_seed", "tensor"}
+NOT_DIFFERENTIABLE = {"argmax", "argmin"}  # integer results: nothing to differentiate
 
 
 def _public_functions():
-    """Public differentiable functions: minigrad's top-level functional forms and nn.functional."""
-    names = set()
+    """Public functions (minigrad.<name> and nn.functional.<name>) from the ops' PUBLIC tables."""
     from minigrad import functions
-    for n, f in vars(functions).items():
-        if inspect.isfunction(f) and not n.startswith("_") and f.__module__ == functions.__name__:
-            names.add(n)
-    try:
-        F = importlib.import_module("minigrad.nn.functional")
-        for n in getattr(F, "__all__", [n for n in dir(F) if not n.startswith("_")]):
-            if callable(getattr(F, n)):
-                names.add(n)
-    except ImportError:
-        pass
-    return names - NOT_DIFFERENTIABLE
+    import minigrad.nn.functional as F
+    return {**functions.FORMS, **F.FORMS}
 
 
 def _primitives():
-    """Every differentiable primitive defined in minigrad (objects carrying an `.op`)."""
+    """Every differentiable primitive defined in minigrad (functions carrying an `.op` with a rule)."""
     found = {}
     import minigrad
     for info in pkgutil.walk_packages(minigrad.__path__, "minigrad."):
@@ -139,7 +147,7 @@ def _primitives():
         module = importlib.import_module(info.name)
         for obj in vars(module).values():
             op = getattr(obj, "op", None)
-            if callable(obj) and op is not None and getattr(op, "differentiable", False) and hasattr(op, "vjps"):
+            if callable(obj) and any(r is not None for r in getattr(op, "rules", ())):
                 found[op.name] = obj
     return found
 
@@ -167,8 +175,11 @@ def test_every_primitive_is_exercised_by_a_row(data):
     assert not missing, f"differentiable primitives with no registry row reaching them: {missing}"
 
 
-def test_every_public_function_has_a_row():
-    from rows_core import ALIASES
-    row_names = {r.name for r in ROWS}
-    missing = sorted(n for n in _public_functions() if ALIASES.get(n, n) not in row_names)
-    assert not missing, f"public differentiable functions with no registry row: {missing}"
+def test_every_public_function_has_a_row_and_aliases_are_the_same_op():
+    public = _public_functions()
+    named = {r.name for r in ROWS} | {a for r in ROWS for a in r.aliases}
+    missing = sorted(set(public) - named - NOT_DIFFERENTIABLE)
+    assert not missing, f"public functions with no registry row: {missing}"
+    for r in ROWS:
+        for alias in r.aliases:
+            assert public[alias].__wrapped__ is public[r.name].__wrapped__, f"{alias} is not {r.name}"

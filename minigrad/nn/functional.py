@@ -1,8 +1,9 @@
-"""The functional namespace (imported as F): activations, losses, dense and dropout."""
-from ..ops import activations as _activations
-from ..ops.activations import *  # noqa: F401,F403
+"""The functional namespace (imported as F): activations, losses and layers as functions, each the op
+itself (array-likes in, a Tensor out), derived from the PUBLIC tables of `minigrad.ops` and `nn.losses`."""
+from ..functions import public_form as _public_form
+from ..ops import MODULES as _MODULES, public as _public
 from . import losses as _losses
-from .losses import *  # noqa: F401,F403
-from ..functions import relu, sigmoid, tanh  # noqa: E402  (typed forms of the core ops: array-likes in, Tensor out)
 
-__all__ = list(_activations.__all__) + list(_losses.__all__)
+FORMS = {name: _public_form(name, fn) for name, fn in _public("F", _MODULES + (_losses,)).items()}
+globals().update(FORMS)
+__all__ = list(FORMS)

@@ -31,9 +31,6 @@ from ..ops import abs, log, logsumexp, matmul, maximum, sigmoid, where
 from ..ops.activations import softmax
 from ..tensor import Tensor
 
-__all__ = ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cross_entropy", "nll_loss", "dense", "dropout"]
-
 REDUCTIONS = ("mean", "sum", "none")
 LOG_FLOOR = -100.0  # PyTorch clamps each log of binary_cross_entropy here, so 0·log(0) stays 0
 
@@ -271,3 +268,13 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, *, seed: Optional[int
         keep = np.asarray(rng.generator(seed).random(data.shape)) >= p
         mask = keep.astype(data.dtype) * data.dtype.type(1 / (1 - p))
     return x * mask
+
+
+#: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
+PUBLIC = (
+    ("mse_loss", mse_loss, "F"), ("l1_loss", l1_loss, "F"), ("huber_loss", huber_loss, "F"),
+    ("binary_cross_entropy", binary_cross_entropy, "F"),
+    ("binary_cross_entropy_with_logits", binary_cross_entropy_with_logits, "F"),
+    ("cross_entropy", cross_entropy, "F"), ("nll_loss", nll_loss, "F"), ("dense", dense, "F"),
+    ("dropout", dropout, "F"),
+)

@@ -15,7 +15,7 @@ Conventions at kinks (each pinned by a test):
   hardtanh' = 1 strictly inside (min_val, max_val), 0 at the boundaries and beyond;
   hardsigmoid' = 1/6 strictly inside (−3, 3), 0 at ±3 and beyond;
   softplus' = 1 where β·x > threshold (the linear part), σ(β·x) elsewhere;
-  step' = sign' = 0 everywhere, 0 included (they record a zero-gradient rule, so gradients exist).
+  step' = sign' = 0 everywhere, 0 included (declared with `zero_derivative`: the gradient is zeros).
 
 Every rule must serve ndarrays (plain backward) and Tensors (create_graph): it uses operators,
 methods shared by both, and minigrad ops only.
@@ -27,16 +27,12 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from ..autograd.function import binary, unary
+from ..autograd.function import binary, unary, zero_derivative
 from ..rng import generator
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from .elementwise import abs as _abs, clip as _clip, exp as _exp, where as _where
 from .reduce import normalize_axes
 from .shape import reshape as _reshape
-
-__all__ = ["step", "sign", "identity", "linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu",
-           "elu", "selu", "softplus", "silu", "swish", "gelu", "mish", "hardtanh", "hardsigmoid", "softsign",
-           "softmax", "log_softmax"]
 
 Array = Union[Tensor, np.ndarray]
 
@@ -58,12 +54,6 @@ def _quiet(fn: Callable) -> Callable:
     return wrapped
 
 
-def _zero_grad(g: Any, y: Any, x: Any, **attrs: Any) -> Any:
-    """The gradient of a piecewise-constant function: zeros, never recorded (its own derivative is 0)."""
-    z = np.zeros(g.shape, dtype=g.dtype)
-    return z if isinstance(g, np.ndarray) else _wrap(z)
-
-
 def _float_dtype(x: Any) -> np.dtype:
     """x's dtype when it is a float dtype, float64 otherwise (ints, bools, Python numbers)."""
     dt = x.dtype if isinstance(x, (Tensor, np.ndarray, np.generic)) else np.result_type(x)
@@ -76,18 +66,12 @@ def _heaviside(x, value_at_zero=0.0):
     return np.heaviside(x, value_at_zero)
 
 
-_step = unary("step", _heaviside, _zero_grad)  # step'(x) = 0 everywhere, x = 0 included
-_sign = unary("sign", np.sign, _zero_grad)  # sign'(x) = 0 everywhere, x = 0 included
+_step = unary("step", _heaviside, zero_derivative)  # step'(x) = 0 everywhere, x = 0 included
 
 
 def step(x: Array, value_at_zero: float = 0.0) -> Array:
     """Heaviside step: 1 where x > 0, 0 where x < 0, `value_at_zero` at 0; gradient 0 everywhere."""
     return _step(x, value_at_zero=value_at_zero)
-
-
-def sign(x: Array) -> Array:
-    """−1, 0 or 1 by the sign of x; gradient 0 everywhere (unlike Tensor.sign, it records that zero)."""
-    return _sign(x)
 
 
 # --------------------------------------------------------------------------- linear
@@ -493,3 +477,14 @@ def log_softmax(x: Array, axis: int = -1) -> Array:
     """x − logsumexp(x) along `axis`, max-shifted: finite wherever the inputs span less than the float range."""
     normalize_axes(axis, np.ndim(x), "log_softmax")
     return _log_softmax_op(x, axis=axis)
+
+
+#: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
+PUBLIC = (
+    ("step", step, "F"), ("identity", identity, "F"), ("linear", linear, "F"),
+    ("sigmoid", sigmoid, "T M F"), ("tanh", tanh, "T M F"), ("relu", relu, "T M F"),
+    ("leaky_relu", leaky_relu, "F"), ("prelu", prelu, "F"), ("rrelu", rrelu, "F"), ("elu", elu, "F"),
+    ("selu", selu, "F"), ("softplus", softplus, "F"), ("silu", silu, "F"), ("swish", swish, "F"),
+    ("gelu", gelu, "F"), ("mish", mish, "F"), ("hardtanh", hardtanh, "F"), ("hardsigmoid", hardsigmoid, "F"),
+    ("softsign", softsign, "F"), ("softmax", softmax, "T F"), ("log_softmax", log_softmax, "T F"),
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import binary, primitive, unary
+from ..autograd.function import binary, primitive, unary, zero_derivative
 
 # --- arithmetic -------------------------------------------------------------------------------
 add = binary("add", np.add, lambda g, y, a, b: g, lambda g, y, a, b: g)
@@ -38,7 +38,7 @@ sqrt = unary("sqrt", np.sqrt, lambda g, y, x: g / (2 * y))
 sin = unary("sin", np.sin, lambda g, y, x: g * cos(x))
 cos = unary("cos", np.cos, lambda g, y, x: -g * sin(x))
 abs = unary("abs", np.abs, lambda g, y, x: g * sign(x))  # abs'(0) = 0
-sign = unary("sign", np.sign, None, differentiable=False)  # piecewise constant: no gradient
+sign = unary("sign", np.sign, zero_derivative)  # -1, 0 or 1: piecewise constant, sign'(x) = 0 everywhere, 0 included
 
 
 def _cast(x, dtype):
@@ -87,14 +87,28 @@ where = primitive("where", _where, None,
                   lambda g, y, c, a, b: where(c, g, 0),
                   lambda g, y, c, a, b: where(c, 0, g))
 
-# --- comparisons and logic: results are bool, never recorded --------------------------------
-lt = binary("lt", np.less, None, None, differentiable=False)
-le = binary("le", np.less_equal, None, None, differentiable=False)
-gt = binary("gt", np.greater, None, None, differentiable=False)
-ge = binary("ge", np.greater_equal, None, None, differentiable=False)
-eq = binary("eq", np.equal, None, None, differentiable=False)
-ne = binary("ne", np.not_equal, None, None, differentiable=False)
-logical_and = binary("logical_and", np.logical_and, None, None, differentiable=False)
-logical_or = binary("logical_or", np.logical_or, None, None, differentiable=False)
-logical_xor = binary("logical_xor", np.logical_xor, None, None, differentiable=False)
-logical_not = unary("logical_not", np.logical_not, None, differentiable=False)
+# --- comparisons and logic: their results are bool, and only float results are ever recorded --------------------------------
+lt = binary("lt", np.less, None, None)
+le = binary("le", np.less_equal, None, None)
+gt = binary("gt", np.greater, None, None)
+ge = binary("ge", np.greater_equal, None, None)
+eq = binary("eq", np.equal, None, None)
+ne = binary("ne", np.not_equal, None, None)
+logical_and = binary("logical_and", np.logical_and, None, None)
+logical_or = binary("logical_or", np.logical_or, None, None)
+logical_xor = binary("logical_xor", np.logical_xor, None, None)
+logical_not = unary("logical_not", np.logical_not, None)
+
+
+def clip_public(x, min=None, max=None):
+    """Limit values to [min, max] (gradient 1 inside, boundaries included, as torch.clamp; 0 outside)."""
+    return clip(x, min=min, max=max)
+
+
+#: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
+PUBLIC = (
+    ("exp", exp, "T M"), ("log", log, "T M"), ("sqrt", sqrt, "T M"), ("abs", abs, "T M"),
+    ("sin", sin, "T M"), ("cos", cos, "T M"), ("sign", sign, "T F"),
+    ("maximum", maximum, "T M"), ("minimum", minimum, "T M"), ("where", where, "M"),
+    ("clip", clip_public, "T M"), ("clamp", clip_public, "T M"), ("astype", astype, "T"),
+)

@@ -52,3 +52,7 @@ def _grad_b(g, y, a, b):
 
 
 matmul = binary("matmul", _matmul, _grad_a, _grad_b)
+
+
+#: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
+PUBLIC = (("matmul", matmul, "T M"),)

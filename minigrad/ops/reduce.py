@@ -110,8 +110,8 @@ def _argmin(x, axis=None):
     return np.argmin(x, axis=axis)
 
 
-argmax = unary("argmax", _argmax, None, differentiable=False)
-argmin = unary("argmin", _argmin, None, differentiable=False)
+argmax = unary("argmax", _argmax, None)
+argmin = unary("argmin", _argmin, None)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
@@ -126,3 +126,11 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
     """Standard deviation: sqrt(var(x))."""
     return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+#: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
+PUBLIC = (
+    ("sum", sum, "T M"), ("mean", mean, "T M"), ("max", max, "T M"), ("min", min, "T M"),
+    ("logsumexp", logsumexp, "T M"), ("var", var, "T M"), ("std", std, "T M"),
+    ("argmax", argmax, "T M"), ("argmin", argmin, "T M"),
+)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.function import primitive, unary
-from ..tensor import Tensor
+from ..tensor import Tensor, _shape_arg
 
 
 def _reshape(x, shape):
@@ -48,7 +48,7 @@ def _broadcast_to(x, shape):
         raise ValueError(f"broadcast_to: cannot broadcast shape {np.shape(x)} to {tuple(shape)}") from None
 
 
-reshape = unary("reshape", _reshape, lambda g, y, x, shape: reshape(g, shape=x.shape))
+reshape = unary("reshape", _reshape, lambda g, y, x, shape: reshape(g, x.shape))
 transpose = unary("transpose", _transpose, lambda g, y, x, axes=None: transpose(g, axes=_inverse_axes(axes, x.ndim)))
 # broadcast_to's derivative is the engine's sum back to the input shape, applied to g as it is
 broadcast_to = unary("broadcast_to", _broadcast_to, lambda g, y, x, shape: g)
@@ -73,7 +73,7 @@ def squeeze(x: Any, axis: Any = None) -> Any:
             if a >= len(shape) or shape[a] != 1:
                 raise ValueError(f"squeeze: axis {a} of shape {shape} does not have size 1")
         new = tuple(n for i, n in enumerate(shape) if i not in axes)
-    return reshape(x, shape=new)
+    return reshape(x, new)
 
 
 def unsqueeze(x: Any, axis: int) -> Any:
@@ -83,7 +83,7 @@ def unsqueeze(x: Any, axis: int) -> Any:
     if not -nd <= axis < nd:
         raise ValueError(f"unsqueeze: axis {axis} is out of range for a result with {nd} dimensions")
     shape.insert(axis % nd, 1)
-    return reshape(x, shape=tuple(shape))
+    return reshape(x, tuple(shape))
 
 
 # --- indexing ---------------------------------------------------------------------------------
@@ -158,15 +158,63 @@ _concat = primitive("concatenate", _concatenate, _concat_grad, variadic=True)
 _stacked = primitive("stack", _stack, _stack_grad, variadic=True)
 
 
+def _joined(tensors: Sequence[Any], name: str) -> list:
+    if isinstance(tensors, (Tensor, np.ndarray)) or not len(tensors):
+        raise ValueError(f"{name}: expected a non-empty sequence of tensors, got "
+                         f"{type(tensors).__name__ if len(tensors) else 'an empty one'}")
+    if any(isinstance(t, Tensor) for t in tensors):
+        return list(tensors)
+    return [Tensor(t) for t in tensors]  # array-likes only: the result is still a Tensor
+
+
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Any:
     """Join tensors along an existing axis."""
-    if len(tensors) == 0:
-        raise ValueError("concatenate: need at least one tensor")
-    return _concat(*tensors, axis=axis)
+    return _concat(*_joined(tensors, "concatenate"), axis=axis)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Any:
     """Join same-shape tensors along a new axis."""
-    if len(tensors) == 0:
-        raise ValueError("stack: need at least one tensor")
-    return _stacked(*tensors, axis=axis)
+    return _stacked(*_joined(tensors, "stack"), axis=axis)
+
+
+concatenate.sequence_input = stack.sequence_input = True  # the public forms must not make the list a tensor
+
+
+# --- public forms that take a shape or axes as several ints or one tuple -----------------------
+
+def reshape_to(x: Any, *shape: Any) -> Any:
+    """The same values in a new shape, given as ints or one tuple (one -1 is inferred)."""
+    return reshape(x, _shape_arg(shape))
+
+
+def permute(x: Any, *axes: Any) -> Any:
+    """Permute the axes (as ints or one tuple); transpose() with no axes reverses them."""
+    return transpose(x, _shape_arg(axes) if axes else None)
+
+
+def broadcast_shape(x: Any, *shape: Any) -> Any:
+    """Broadcast to `shape` (ints or one tuple), as numpy; the gradient sums back over the new axes."""
+    return broadcast_to(x, _shape_arg(shape))
+
+
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
+    """Merge axes start_dim … end_dim into one (all of them by default)."""
+    shape = np.shape(x)
+    nd = max(len(shape), 1)
+    lo, hi = start_dim % nd, end_dim % nd
+    if not (-nd <= start_dim < nd and -nd <= end_dim < nd) or lo > hi:
+        raise IndexError(f"flatten: start_dim {start_dim} and end_dim {end_dim} are not an ordered pair of axes "
+                         f"of a tensor with {len(shape)} dimensions")
+    if not shape:
+        return reshape(x, (1,))
+    return reshape(x, shape[:lo] + (math.prod(shape[lo:hi + 1]),) + shape[hi + 1:])
+
+
+#: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
+PUBLIC = (
+    ("reshape", reshape_to, "T M"), ("view", reshape_to, "T"), ("transpose", permute, "T M"),
+    ("permute", permute, "T"), ("swapaxes", swapaxes, "T"), ("broadcast_to", broadcast_shape, "T"),
+    ("expand", broadcast_shape, "T"), ("flatten", flatten, "T"), ("squeeze", squeeze, "T"),
+    ("unsqueeze", unsqueeze, "T"), ("concatenate", concatenate, "M"), ("cat", concatenate, "M"),
+    ("stack", stack, "M"),
+)

@@ -37,6 +37,11 @@ except ImportError as e:  # pragma: no cover - exercised only without the dev ex
 from ..tensor import Tensor
 
 
+def shapes(min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy:
+    """Array shapes with `min_dims`…`max_dims` axes of length 1…`max_side` (0-d included by default)."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
+
+
 def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 4,
                          max_side: int = 5) -> st.SearchStrategy:
     """A tuple of `num_shapes` mutually broadcastable shapes (0-d and size-1 axes included)."""
@@ -56,7 +61,7 @@ def tensors(shape: Union[Tuple[int, ...], st.SearchStrategy, None] = None, dtype
     (default: finite floats in [-10, 10])."""
     dtype = np.dtype(dtype)
     if shape is None:
-        shape = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+        shape = shapes()
     if elements is None:
         elements = floats(dtype=dtype) if dtype.kind == "f" else None
     arrays = hnp.arrays(dtype=dtype, shape=shape, elements=elements)
