@@ -1,16 +1,17 @@
 """check_grads: forward and reverse mode against central differences along random directions, to any
 order (as JAX's `check_grads`).
 
-One check costs two evaluations of the function, whatever the number of inputs: all inputs move
-together along one random direction v. Forward mode must give (f(x + eps v) - f(x - eps v)) / 2eps;
-reverse mode must give <J^T u, v> = <u, that difference> for a random cotangent u. Only when a check
-fails are the inputs moved one at a time, to name the one that disagrees. Order 2 runs the same checks
+A check moves one input along a random direction v and costs two evaluations of the function,
+whatever the input's size: forward mode must give (f(x + eps v) - f(x - eps v)) / 2eps, and reverse
+mode <J^T u, v> = <u, that difference> for a random cotangent u. Inputs are moved one at a time (not
+all together, as JAX does), so that other inputs' terms cannot drown an error in a sum, and so that
+a failure names its input. Order 2 runs the same checks
 on the derivative functions themselves (the JVP function (primals, tangents) -> (f, J tangents), and
 the VJP function x -> J^T f(x)), order 3 on theirs, and so on.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Sequence
+from typing import Any, Callable, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
@@ -97,51 +98,34 @@ class _Checker:
     # ------------------------------------------------------------------ one order
 
     def central(self, f: Callable, xs: List[Tensor], vs: List[np.ndarray]) -> List[np.ndarray]:
-        """(f(x + eps v) - f(x - eps v)) / 2eps: two evaluations, all inputs moved together."""
+        """(f(x + eps v) - f(x - eps v)) / 2eps: two evaluations."""
         with no_grad():
             plus = _arrays(f(*[Tensor(x.data + self.eps * v) for x, v in zip(xs, vs)]))
             minus = _arrays(f(*[Tensor(x.data - self.eps * v) for x, v in zip(xs, vs)]))
         return [(p - m) / (2 * self.eps) for p, m in zip(plus, minus)]
 
-    def directions(self, xs: List[Tensor]) -> List[np.ndarray]:
-        return [self.rng.standard_normal(x.shape) for x in xs]
-
-    @staticmethod
-    def only(vs: List[np.ndarray], i: int) -> List[np.ndarray]:
-        """The direction `vs` restricted to input i (zeros elsewhere)."""
-        return [v if j == i else np.zeros_like(v) for j, v in enumerate(vs)]
+    def directions(self, xs: List[Tensor]) -> Iterator[Tuple[int, List[np.ndarray]]]:
+        """For each input i, a random direction that moves input i only (zeros elsewhere)."""
+        for i, x in enumerate(xs):
+            yield i, [self.rng.standard_normal(y.shape) if j == i else np.zeros(y.shape) for j, y in enumerate(xs)]
 
     def check_jvp(self, f: Callable, xs: List[Tensor], names: List[str], level: int, label: str) -> None:
-        def compare(vs: List[np.ndarray]) -> str:
+        for i, vs in self.directions(xs):
             _, tan = jvp(f, xs, _tensors(vs))
-            return self.mismatch(_arrays(tan), self.central(f, xs, vs), "forward mode")
-
-        vs = self.directions(xs)
-        if compare(vs):
-            self.fail(compare, vs, names, f"mode 'fwd', order {level} ({label})")
+            msg = self.mismatch(_arrays(tan), self.central(f, xs, vs), "forward mode")
+            if msg:
+                raise GradcheckError(f"check_grads: mode 'fwd', order {level} ({label}), {names[i]}: {msg}")
 
     def check_vjp(self, f: Callable, xs: List[Tensor], names: List[str], level: int, label: str) -> None:
         out, pullback = vjp(f, *xs)
         us = [self.rng.standard_normal(o.shape) for o in _arrays(out)]
         cts = _arrays(pullback(tuple(_tensors(us)) if isinstance(out, tuple) else _tensors(us)[0]))
-
-        def compare(vs: List[np.ndarray]) -> str:
-            analytic = sum(float(np.sum(c * v)) for c, v in zip(cts, vs))
+        for i, vs in self.directions(xs):
+            analytic = float(np.sum(cts[i] * vs[i]))
             numeric = sum(float(np.sum(u * d)) for u, d in zip(us, self.central(f, xs, vs)))
-            return self.mismatch([np.asarray(analytic)], [np.asarray(numeric)], "reverse mode <J^T u, v>",
-                                 "<u, J v>")
-
-        vs = self.directions(xs)
-        if compare(vs):
-            self.fail(compare, vs, names, f"mode 'rev', order {level} ({label})")
-
-    def fail(self, compare: Callable, vs: List[np.ndarray], names: List[str], what: str) -> None:
-        """Name the first input whose own direction disagrees (all of them, if none does alone)."""
-        for i, name in enumerate(names):
-            msg = compare(self.only(vs, i))
+            msg = self.mismatch([np.asarray(analytic)], [np.asarray(numeric)], "reverse mode <J^T u, v>", "<u, J v>")
             if msg:
-                raise GradcheckError(f"check_grads: {what}, {name}: {msg}")
-        raise GradcheckError(f"check_grads: {what}, all inputs moved together: {compare(vs)}")
+                raise GradcheckError(f"check_grads: mode 'rev', order {level} ({label}), {names[i]}: {msg}")
 
     def mismatch(self, analytic: List[np.ndarray], numeric: List[np.ndarray], mode: str,
                  numeric_name: str = "") -> str:
