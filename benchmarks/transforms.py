@@ -205,12 +205,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         import torch
         columns["torch"] = torch_cases(d)
         torch_line = f"{torch.__version__} (torch.get_num_threads() = {torch.get_num_threads()})"
-    print(header(args, torch_line), "\n")
+    print(header(args, torch_line) + "\n")
 
     rows, ok = check(columns, d)
     print("## Agreement\n\n| case | against | shape | max error (relative above 1) | tolerance | |\n"
           "|---|---|---|---:|---:|---|")
-    print("\n".join(rows), "\n")
+    print("\n".join(rows) + "\n")
     if not ok:
         print("A transform disagrees with its reference: timings not run.")
         return 1

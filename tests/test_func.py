@@ -341,3 +341,23 @@ def test_readme_example_prints_what_the_readme_says(index):
     with contextlib.redirect_stdout(out):
         exec(compile(code, f"README example {index}", "exec"), {"__name__": "__readme__"})
     assert out.getvalue().strip() == expected.strip()
+
+
+# ------------------------------------------------------------------------------------ the benchmark
+
+def test_transforms_benchmark_runs_checks_and_reports_every_case():
+    """benchmarks/transforms.py --quick: agreement with torch.func (or central differences) and a table
+    row per case. No timing is asserted."""
+    import subprocess
+    import sys
+    script = os.path.join(ROOT, "benchmarks", "transforms.py")
+    proc = subprocess.run([sys.executable, script, "--quick", "--budget", "0.01"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    out = proc.stdout
+    assert "OMP_NUM_THREADS=1" in out and "MISMATCH" not in out
+    for case in ("vjp", "jvp", "jacrev", "jacfwd", "jacrev16", "jacfwd16", "grad", "hvp"):
+        assert re.search(rf"^\| {case} \| .* \| ok \|$", out, flags=re.M), f"{case} not checked:\n{out}"
+        assert re.search(rf"^\| {case} \| [\d.]+ [µm]?s \|", out, flags=re.M), f"{case} not timed:\n{out}"
+    assert "JVP / VJP: minigrad" in out and "HVP / gradient: minigrad" in out
+    assert ("Target: minigrad within 3× of torch.func" in out) or ("torch.func column skipped" in out)
