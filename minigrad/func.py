@@ -75,17 +75,16 @@ def _as_float_tensor(name: str, value: Any, what: str) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(arr)
 
 
-def _like(name: str, value: Any, primal: Tensor, what: str) -> Tensor:
-    """A tangent or cotangent for `primal`: the same shape and float dtype (numbers take the primal's dtype)."""
-    if isinstance(value, (Tensor, np.ndarray, np.generic)):
-        t = _as_float_tensor(name, value, what)
-        if t.dtype != primal.dtype:
-            raise TypeError(f"{name}: {what} has dtype {t.dtype}, but its primal has dtype {primal.dtype}")
-    else:
-        t = _as_float_tensor(name, value, what)
-        t = Tensor(t.data.astype(primal.dtype, copy=False))
-    if t.shape != primal.shape:
-        raise ValueError(f"{name}: {what} has shape {t.shape}, but its primal has shape {primal.shape}")
+def _like(name: str, value: Any, like: Tensor, what: str, of: str = "its primal") -> Tensor:
+    """A tangent (or cotangent) for `like`, a primal (or output): the same shape and float dtype
+    (Python numbers and lists take `like`'s dtype)."""
+    t = _as_float_tensor(name, value, what)
+    if not isinstance(value, (Tensor, np.ndarray, np.generic)):
+        t = Tensor(t.data.astype(like.dtype, copy=False))
+    elif t.dtype != like.dtype:
+        raise TypeError(f"{name}: {what} has dtype {t.dtype}, but {of} has dtype {like.dtype}")
+    if t.shape != like.shape:
+        raise ValueError(f"{name}: {what} has shape {t.shape}, but {of} has shape {like.shape}")
     return t
 
 
@@ -143,7 +142,6 @@ class _Trace:
         self.name = name
         grad_on = is_grad_enabled()
         primals = [_as_float_tensor(name, args[i], f"argument {i}") for i in positions]
-        self.primals = primals
         self.outer = grad_on and (any(isinstance(a, Tensor) and a.requires_grad for a in args)
                                   or any(t.requires_grad for t in also))
         call = list(args)
@@ -285,8 +283,8 @@ def vjp(f: Callable, *primals: Any) -> Tuple[Any, Callable]:
 
     def vjp_fn(cotangent: Any) -> Tuple[Tensor, ...]:
         cts = [cotangent] if trace.single else _sequence("vjp", cotangent, "cotangents", len(trace.outs), "outputs")
-        cts = [_like("vjp", c, o, "cotangent" + ("" if trace.single else f" {i}"))
-               for i, (c, o) in enumerate(zip(cts, trace.outs))]
+        cts = [_like("vjp", c, o, "cotangent" + ("" if trace.single else f" {i}"),
+                     "the output" if trace.single else f"output {i}") for i, (c, o) in enumerate(zip(cts, trace.outs))]
         create = trace.outer or (is_grad_enabled() and any(c.requires_grad for c in cts))
         with enable_grad():
             return tuple(_gradients(trace.outs, trace.inputs, cts, create_graph=create, retain_graph=True))

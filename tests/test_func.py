@@ -310,8 +310,12 @@ def test_other_errors_name_the_transform():
         func.jvp(scalar_f, X, X)
     with pytest.raises(TypeError, match=r"jvp: tangent 0 has dtype float32, but its primal has dtype float64"):
         func.jvp(scalar_f, (X,), (X.astype(np.float32),))
-    with pytest.raises(ValueError, match=r"vjp: cotangent has shape \(3,\), but its primal has shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"vjp: cotangent has shape \(3,\), but the output has shape \(2,\)"):
         func.vjp(vector_f, X, W)[1](X)
+    with pytest.raises(ValueError, match=r"vjp: cotangent 1 has shape \(2,\), but output 1 has shape \(\)"):
+        func.vjp(lambda x: (x, x.sum()), X)[1]((X, np.ones(2)))
+    with pytest.raises(ValueError, match=r"vjp: got 1 cotangents for 2 outputs"):
+        func.vjp(lambda x: (x, x.sum()), X)[1]((X,))
     with pytest.raises(TypeError, match=r"grad: argument 0 has dtype int64; only float inputs"):
         func.grad(lambda x: x.sum())(np.arange(3))
     with pytest.raises(TypeError, match=r"jacrev: f returned a tensor of dtype bool"):
