@@ -225,7 +225,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         m, t = stats.get((case, "minigrad")), stats.get((case, "torch"))
         ratio = m.median / t.median if m and t else None
         ratios[case] = ratio
-        cells = [f"{_fmt_time(s.median)} | {_fmt_time(s.p10)} / {_fmt_time(s.p90)}" if s else "– | –" for s in (m, t)]
+        cells = [f"{_fmt_time(s.median)} | {_fmt_time(s.p10)} / {_fmt_time(s.p90)}" if s else "– | –"
+                 for s in (m, t)]
         n = " / ".join(str(s.n) for s in (m, t) if s)
         print(f"| {case} | {cells[0]} | {cells[1]} | {f'{ratio:.2f}×' if ratio else '–'} | {n} |")
     print()
@@ -248,7 +249,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         print("torch.func column skipped: no ratios.")
     if args.profile:
-        print(f"\n## Profile of minigrad's {args.profile} (own time)\n\n```\n{profile(args.profile, columns['minigrad'])}```")
+        report = profile(args.profile, columns["minigrad"])
+        print(f"\n## Profile of minigrad's {args.profile} (own time)\n\n```\n{report}```")
     return 0
 
 
