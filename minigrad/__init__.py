@@ -11,3 +11,4 @@ from .tensor import Tensor, get_default_dtype, set_default_dtype
 __version__ = "0.1.0"
 
 from . import data, nn, optim, testing, viz  # noqa: E402  (subpackages, after the core they build on)
+from . import func  # noqa: E402  (transforms, built on grad)
