@@ -1,4 +1,5 @@
-"""Graphviz drawings of minigrad graphs: `draw_graph` (DOT, no binary needed) and `render_graph` (a file).
+"""Seeing minigrad graphs: `draw_graph` (DOT, no binary needed), `render_graph` (a file) and `explore`
+(one self-contained HTML page that replays the backward pass step by step).
 
 `trace_modules(model)` records module calls so that `draw_graph(..., clusters=tracer)` boxes them.
 See `minigrad.viz.draw` for the legend of node styles.
