@@ -5,7 +5,8 @@
 See `minigrad.viz.draw` for the legend of node styles.
 """
 from .draw import GraphvizNotFoundError, draw_graph, render_graph, tensor_role
+from .explore import ExplorerPath, explore
 from .trace import ModuleCall, ModuleTracer, trace_modules
 
-__all__ = ["draw_graph", "render_graph", "trace_modules", "ModuleTracer", "ModuleCall",
+__all__ = ["draw_graph", "render_graph", "explore", "ExplorerPath", "trace_modules", "ModuleTracer", "ModuleCall",
            "GraphvizNotFoundError", "tensor_role"]
