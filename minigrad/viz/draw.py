@@ -232,7 +232,8 @@ def build_digraph(plan: Plan, *, show_data: bool = False, show_grad: bool = True
         rankdir = choose_rankdir(flow_ranks(list(attrs), [(s, d) for s, d, _ in edges]),
                                  {k: label_size(_label_lines(a), a.get("shape") == "ellipse") for k, a in attrs.items()},
                                  rankdir)
-    dot = graphviz.Digraph("minigrad", graph_attr={"rankdir": rankdir, "tooltip": "minigrad graph"},
+    graph_attr = {"rankdir": rankdir, "tooltip": "minigrad graph"} if tooltips else {"rankdir": rankdir}
+    dot = graphviz.Digraph("minigrad", graph_attr=graph_attr,
                            node_attr={"fontname": "Helvetica", "fontsize": "10"},
                            edge_attr={"arrowsize": "0.6", "color": "#495057"})
     _place_nodes(dot, list(attrs), attrs, _owners(plan, clusters) if clusters is not None else {}, clusters)
