@@ -19,6 +19,7 @@ import graphviz
 
 from ..tensor import Tensor
 from . import describe as D
+from .argnames import argument_name
 from .draw import GraphvizNotFoundError, Plan, build_digraph, is_nan_origin, plan_graph, run_dot, write_atomic
 from .replay import Replay, replay_backward
 from .styles import LEGEND, ROLE_STYLES
@@ -89,6 +90,7 @@ def page_data(plan: Plan, replay: Replay, title: Optional[str] = None) -> Dict[s
         steps.append({"op": key, "out": tensor_key(step.tensor), "name": step.tensor.grad_fn.name,
                       "grad": summarize(step.grad),
                       "sends": [{"pos": s.position, "to": _operand_key(s.target, plan),
+                                 "arg": argument_name(step.tensor.grad_fn.name, s.position) or "",
                                  "what": D.describe_operand(s.target), "grad": summarize(s.grad)}
                                 for s in step.sends]})
     used = {n["role"] for n in nodes} | {"alarm" for n in nodes if n.get("alarm")} \
@@ -125,7 +127,8 @@ def _node(it: Any, plan: Plan, replay: Replay) -> Dict[str, Any]:
         return {"id": it.key, "kind": "op", "role": "op", "name": fn.name, "label": D.op_label(
                     fn.name, len(fn.inputs), it.scalars, fn.attrs)[0],
                 "attrs": {k: D.fmt_attr(v) for k, v in D.visible_attrs(fn.attrs).items()},
-                "inputs": [D.describe_operand(x) for x in fn.inputs], "output": tensor_key(fn.output),
+                "inputs": [{"arg": argument_name(fn.name, i) or "", "what": D.describe_operand(x)}
+                           for i, x in enumerate(fn.inputs)], "output": tensor_key(fn.output),
                 "origin": is_nan_origin(fn)}
     arg, op_name = plan.const_names.get(it.key, ("", ""))
     return {"id": it.key, "kind": "const", "role": "constant", "name": arg, "label": arg or "const",

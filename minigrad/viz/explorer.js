@@ -337,13 +337,14 @@
     for (const snd of s.sends) {
       const head = el("div", { class: "send" });
       if (!snd.grad) {
-        head.append(`input ${snd.pos} (${snd.what}): no gradient (a constant, or it does not require grad)`);
+        head.append(`input ${snd.pos}${snd.arg ? " (" + snd.arg + ")" : ""}, ${snd.what}: no gradient ` +
+          "(a constant, or it does not require grad)");
         info.appendChild(head);
         continue;
       }
       const box = summaryBox(snd.grad, "");
       const cap = box.querySelector(".cap");
-      cap.append(`sends to input ${snd.pos}: `);
+      cap.append(`sends to input ${snd.pos}${snd.arg ? " (" + snd.arg + ")" : ""}: `);
       if (snd.to) cap.appendChild(nodeLink(snd.to, describe(byId.get(snd.to))));
       else cap.append(snd.what);
       info.appendChild(box);
@@ -399,7 +400,7 @@
     } else if (n.kind === "op") {
       row(t, "op", n.name);
       for (const [k, v] of Object.entries(n.attrs)) row(t, k, v);
-      n.inputs.forEach((x, i) => row(t, `input ${i}`, x));
+      n.inputs.forEach((x, i) => row(t, `input ${i}` + (x.arg ? ` (${x.arg})` : ""), x.what));
       row(t, "output", nodeLink(n.output, describe(byId.get(n.output))));
       box.appendChild(t);
       const k = steps.findIndex((s) => s.op === id);
