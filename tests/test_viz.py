@@ -104,7 +104,8 @@ def test_scalar_operands_fold_into_label_and_arrays_become_constant_nodes():
     labels = [label_lines(n)[0] for n in nodes.values()]
     assert "mul(·, 2.5)" in labels and "pow(·, 2)" in labels
     consts = [k for k, n in nodes.items() if classes(n) == ["constant"]]
-    assert len(consts) == 1 and label_lines(nodes[consts[0]]) == ["const", "(2,) float64"]
+    # named after the parameter it fills: minigrad.add(a, b)'s second argument
+    assert len(consts) == 1 and label_lines(nodes[consts[0]]) == ["b", "(2,) float64"]
     assert len(nodes) == 4 + 3 + 1  # x, x*2.5, **2, +; mul, pow, add; the array
     assert len(edges) == 3 + 3 + 1
 
@@ -221,8 +222,8 @@ def test_matrix_values_and_escaping_of_names():
     nodes, _, _ = parse(draw_graph(w * 1.0, wide * 1.0, show_data=True))
     n = [a for a in nodes.values() if "parameter" in classes(a)][0]
     assert label_lines(n)[:3] == ['odd \\"name\\" \\\\ <x>', "(2, 2) float32", "data: [[1, 2], [3, 4]]"]
-    n = [a for a in nodes.values() if "input" in classes(a)][0]
-    assert label_lines(n)[1:] == ["data: [0.125, 1.125, 2.125, 3.125, 4.125]", "  [5.125, 6.125, 7.125, 8.125, 9.125]"]
+    n = [a for a in nodes.values() if "input" in classes(a)][0]  # 10 elements: more than TINY, so stats
+    assert label_lines(n) == ["(2, 5) float64", "data: min 0.125  mean 4.625  max 9.125"]
 
 
 def test_custom_function_is_one_op_named_after_its_class():
@@ -514,3 +515,79 @@ def test_missing_dot_says_how_to_install(tmp_path, monkeypatch):
     assert "apt-get install graphviz" in msg and "brew install graphviz" in msg and "conda" in msg
     assert not (tmp_path / "g.svg").exists()
     assert isinstance(info.value.__cause__, graphviz.ExecutableNotFound)
+
+
+# ----------------------------------------------------------------------------- pictures a learner can read
+
+def _two_layer_loss(backward=True):
+    """The textbook two-layer net (64-50-10, sigmoid) on one batch of 32, cross-entropy loss."""
+    F = mg.nn.functional
+    rng = generator(0)
+    W1, W2 = (Parameter(rng.standard_normal(s).astype(np.float32) * 0.1) for s in ((64, 50), (50, 10)))
+    b1, b2 = Parameter(np.zeros(50, np.float32)), Parameter(np.zeros(10, np.float32))
+    x = mg.tensor(rng.random((32, 64)).astype(np.float32))
+    x.name = "x"
+    t = rng.integers(0, 10, 32)
+    loss = F.cross_entropy(F.sigmoid(x @ W1 + b1) @ W2 + b2, t)
+    if backward:
+        loss.backward()
+    return loss, dict(W1=W1, b1=b1, W2=W2, b2=b2)
+
+
+def _svg_aspect(dot):
+    svg = dot.pipe(format="svg").decode()
+    w, h = (float(v) for v in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    return w / h
+
+
+def test_legend_lists_the_styles_used_and_explains_the_arrows():
+    loss, params = _two_layer_loss()
+    src = draw_graph(loss, params=params).source
+    legend = re.search(r"label=<(<TABLE.*</TABLE>)>", src).group(1)
+    cells = re.findall(r"<TD [^>]*>([^<]+)</TD>", legend)[:-1]  # the last: the note on arrows
+    assert cells == ["parameter", "input / data", "constant", "intermediate", "output", "op"]
+    assert "argument order" in legend and "named after the argument" in legend
+    assert "NaN" not in legend  # no alarm in this picture, so no alarm entry
+    assert "<TABLE" not in draw_graph(loss, params=params, legend=False).source
+    with pytest.raises(TypeError, match="legend"):
+        draw_graph(loss, legend="yes")
+
+
+def test_constants_are_named_after_the_argument_they_fill():
+    loss, params = _two_layer_loss()
+    nodes, edges, _ = parse(draw_graph(loss, params=params))
+    const = [k for k, n in nodes.items() if classes(n) == ["constant"]]
+    assert len(const) == 1 and label_lines(nodes[const[0]]) == ["target", "(32,) int64"]
+    assert "argument: target of cross_entropy" in nodes[const[0]]["tooltip"]
+    # where's condition is an array: it is called `condition`
+    x = mg.tensor([1.0, -2.0], requires_grad=True)
+    nodes, _, _ = parse(draw_graph(mg.where(np.array([True, False]), x, x * 2.0)))
+    assert [label_lines(n)[0] for n in nodes.values() if classes(n) == ["constant"]] == ["condition"]
+
+
+def test_every_tensor_is_summarized_alike_values_only_when_tiny():
+    loss, params = _two_layer_loss()
+    nodes, _, _ = parse(draw_graph(loss, params=params))
+    grads = {label_lines(n)[0]: label_lines(n)[-1] for n in nodes.values() if "parameter" in classes(n)}
+    assert set(grads) == {"W1", "b1", "W2", "b2"}
+    assert all(re.fullmatch(r"grad: min \S+  mean \S+  max \S+", g) for g in grads.values()), grads
+    small = mg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    (small * 2.0).sum().backward()
+    nodes, _, _ = parse(draw_graph(small * 1.0))
+    assert "grad: [2, 2, 2, 2]" in [label_lines(n)[-1] for n in nodes.values()]
+
+
+@needs_dot
+def test_layered_net_is_not_a_thin_strip():
+    loss, params = _two_layer_loss()
+    strip = _svg_aspect(draw_graph(loss, params=params, layout="fixed", legend=False))
+    assert strip > 6  # left to right, every op and tensor in a rank of its own: about 9:1
+    auto = draw_graph(loss, params=params)
+    assert "rankdir=TB" in auto.source
+    assert 0.4 < _svg_aspect(auto) < 2.5
+    # a small graph keeps the direction asked for
+    x = mg.tensor([1.0], requires_grad=True)
+    assert "rankdir=LR" in draw_graph((x * 2.0).sum()).source
+    assert "rankdir=RL" in draw_graph(loss, rankdir="RL", layout="fixed").source
+    with pytest.raises(ValueError, match="layout"):
+        draw_graph(loss, layout="wrap")

@@ -8,7 +8,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-SMALL = 10  # tensors with at most this many elements are shown value by value
+TINY = 4    # labels show a tensor's values when it has at most this many elements (every tensor alike)
+SMALL = 10  # tooltips and the explorer's panel list the values up to this many elements
 _LABEL_WIDTH = 48
 
 
@@ -81,8 +82,8 @@ def nonfinite_note(n_nan: int, n_inf: int) -> List[str]:
 
 
 def summary(arr: np.ndarray) -> List[str]:
-    """Values for small arrays (<= SMALL elements), min/mean/max otherwise."""
-    if 0 < arr.size <= SMALL and arr.dtype.kind in "biufc":
+    """Values for tiny arrays (<= TINY elements), min/mean/max otherwise: one style for data and grads alike."""
+    if 0 < arr.size <= TINY and arr.dtype.kind in "biufc":
         lines = values_text(arr)
         n_nan, n_inf = nonfinite_counts(arr)
         return lines if not (n_nan or n_inf) else lines + ["(" + ", ".join(nonfinite_note(n_nan, n_inf)) + ")"]
@@ -220,16 +221,17 @@ def describe_operand(value: Any) -> str:
     return f"constant <{type(value).__name__}>"
 
 
-def const_label(value: Any) -> List[str]:
-    """A constant array operand: 'const', its shape and dtype."""
-    arr = np.asarray(value) if isinstance(value, np.ndarray) else None
-    if arr is None:
-        return ["const", f"<{type(value).__name__}>"]
-    return ["const", f"{fmt_shape(arr.shape)} {arr.dtype}"]
+def const_label(value: Any, name: Optional[str] = None) -> List[str]:
+    """A constant array operand: the argument it fills (`target`) or 'const', then its shape and dtype."""
+    head = shorten(name) if name else "const"
+    if not isinstance(value, np.ndarray):
+        return [head, f"<{type(value).__name__}>"]
+    return [head, f"{fmt_shape(value.shape)} {value.dtype}"]
 
 
-def const_tooltip(value: Any) -> List[str]:
-    lines = ["role: constant (not a tensor: gets no gradient)"]
+def const_tooltip(value: Any, name: Optional[str] = None, op_name: Optional[str] = None) -> List[str]:
+    lines = [f"argument: {name} of {op_name}" if name and op_name else "argument: (unknown)",
+             "role: constant (not a tensor: gets no gradient)"]
     if isinstance(value, np.ndarray):
         lines += [f"shape: {fmt_shape(value.shape)}", f"dtype: {value.dtype}"]
         lines += _prefixed("data", _detail(value))
