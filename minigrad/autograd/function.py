@@ -193,7 +193,33 @@ def _generate(name: str, forward: Callable, op: Op, n: int) -> Callable:
         encoded=f"{xs[0]}, NO_INPUT" if n == 1 else ", ".join(xs) if n == 2 else f"({', '.join(xs)},), MANY_INPUTS",
         attrs=attrs)
     exec(compile(source, f"<minigrad recording of {name} with {n} inputs>", "exec"), scope)
-    return scope[name]
+    fn = scope[name]
+    fn.__signature__ = _signature(fn, _input_names(op, forward, n))
+    return fn
+
+
+def _input_names(op: Op, forward: Callable, n: int) -> list:
+    """Readable names for the inputs, for the generated signature: the rules' (g, y, a, b -> a, b),
+    else the forward's, else x0, x1, ..."""
+    for f in [r for r in op.rules if r is not None] + [forward]:
+        if isinstance(f, np.ufunc):
+            continue
+        try:
+            params = list(inspect.signature(f).parameters.values())
+        except (TypeError, ValueError):
+            continue
+        offset = 2 if f is not forward else 0
+        names = [p.name for p in params[offset:offset + n] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if len(names) == n:
+            return names
+    return [f"x{i}" for i in range(n)]
+
+
+def _signature(fn: Callable, names: list) -> inspect.Signature:
+    """`fn`'s signature with its inputs x0 ... renamed to `names`."""
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    return sig.replace(parameters=[p.replace(name=names[i]) if i < len(names) else p for i, p in enumerate(params)])
 
 
 def primitive(name: str, forward: Callable, *rules: Optional[Callable], variadic: bool = False,

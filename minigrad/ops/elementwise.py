@@ -84,8 +84,8 @@ def _where(cond, a, b):
 
 
 where = primitive("where", _where, None,
-                  lambda g, y, c, a, b: where(c, g, 0),
-                  lambda g, y, c, a, b: where(c, 0, g))
+                  lambda g, y, condition, a, b: where(condition, g, 0),
+                  lambda g, y, condition, a, b: where(condition, 0, g))
 
 # --- comparisons and logic: their results are bool, and only float results are ever recorded --------------------------------
 lt = binary("lt", np.less, None, None)
