@@ -124,7 +124,7 @@ def read_directory(fh: io.FileIO, size: int) -> Tuple[List[Member], bytes]:
         if offset > expected:
             where = "before the first member" if expected == 0 else "between members"
             raise ArchiveError(f"{offset - expected} unexpected bytes {where} (at byte {expected})", name)
-        data_offset = _check_local_header(fh, offset, raw_name, name, flags, method, crc, csize, usize)
+        data_offset = _check_local_header(fh, offset, cd_offset, raw_name, name, flags, method, crc, csize, usize)
         if method == STORED and csize != usize:
             raise ArchiveError(f"stored member with compressed size {csize} != size {usize}", name)
         expected = data_offset + csize
@@ -227,13 +227,18 @@ def _zip64_values(extra: bytes, values: List[int], fulls: List[int], name: str) 
     return out
 
 
-def _check_local_header(fh: io.FileIO, offset: int, raw_name: bytes, name: str, flags: int, method: int,
-                        crc: int, csize: int, usize: int) -> int:
-    """Check the local header at offset against the central directory entry; return where the data starts."""
+def _check_local_header(fh: io.FileIO, offset: int, limit: int, raw_name: bytes, name: str, flags: int,
+                        method: int, crc: int, csize: int, usize: int) -> int:
+    """Check the local header at offset (ending before limit) against the central directory entry;
+    return where the member's data starts."""
+    if offset + _LOCAL.size > limit:
+        raise ArchiveError(f"no room for its local header at byte {offset}", name)
     header = _read_at(fh, offset, _LOCAL.size)
     sig, _need, l_flags, l_method, _time, _date, l_crc, l_csize, l_usize, name_len, extra_len = _LOCAL.unpack(header)
     if sig != _SIG_LOCAL:
         raise ArchiveError(f"no local header at byte {offset}", name)
+    if offset + _LOCAL.size + name_len + extra_len > limit:
+        raise ArchiveError("its local header runs into the central directory (damaged)", name)
     rest = _read_at(fh, offset + _LOCAL.size, name_len + extra_len)
     l_usize, l_csize = _zip64_values(rest[name_len:], [l_usize, l_csize], [_U32, _U32], name)
     if rest[:name_len] != raw_name:
