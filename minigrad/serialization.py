@@ -402,18 +402,23 @@ def _read_index(fh: Any, member: ziparchive.Member) -> Any:
     return meta["tree"]
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
+# A JSON string (to its closing quote, or to the end when it has none) or a bracket. Every way a string can
+# stop scanning is accepted by the tail, so nothing backtracks: linear time on any text.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\[\s\S])*(?:"|\\?\Z)|[\[\]{}]')
 
 
 def _json_depth(text: str) -> int:
     """How deeply brackets nest in JSON text (outside strings), counted up to one beyond the limit."""
     depth = deepest = 0
-    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
-        depth += 1 if match[0] in "[{" else -1
-        deepest = max(deepest, depth)
-        if deepest > _MAX_JSON_DEPTH:
-            break
+    for match in _JSON_TOKEN.finditer(text):
+        token = match[0]
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > _MAX_JSON_DEPTH:
+                break
+        elif token in "]}":
+            depth -= 1
     return deepest
 
 

@@ -121,19 +121,36 @@ def deflated(name: str, plain: bytes, **kw):
     return entry(name, c.compress(plain) + c.flush(), method=8, crc=zlib.crc32(plain), usize=len(plain), **kw)
 
 
-def raw_zip(entries, comment: bytes = b"", offset_base: int = 0) -> bytes:
-    """A zip archive written by hand (so flags, sizes and CRCs can lie); offsets start at offset_base."""
+def raw_zip(entries, comment: bytes = b"", offset_base: int = 0, zip64: bool = False) -> bytes:
+    """A zip archive written by hand (so flags, sizes and CRCs can lie); offsets start at offset_base.
+
+    zip64=True writes every size, offset and count as all-ones with the values in zip64 extra fields and
+    a zip64 end record, as archives over 4 GiB or 65,535 members must.
+    """
+    full = 0xFFFFFFFF
     out, central = bytearray(), bytearray()
     for name, data, usize, crc, method, flags in entries:
         n = name.encode()
         offset = offset_base + len(out)
-        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, 0, 0x21, crc, len(data), usize,
-                           len(n), 0) + n + data
-        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, method, 0, 0x21, crc, len(data),
-                               usize, len(n), 0, 0, 0, 0, 0, offset) + n
+        sizes = (full, full) if zip64 else (len(data), usize)
+        local_extra = struct.pack("<HHQQ", 1, 16, usize, len(data)) if zip64 else b""
+        central_extra = struct.pack("<HHQQQ", 1, 24, usize, len(data), offset) if zip64 else b""
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 45 if zip64 else 20, flags, method, 0, 0x21, crc,
+                           sizes[0], sizes[1], len(n), len(local_extra)) + n + local_extra + data
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 45 if zip64 else 20, flags, method, 0, 0x21, crc,
+                               sizes[0], sizes[1], len(n), len(central_extra), 0, 0, 0, 0,
+                               full if zip64 else offset) + n + central_extra
     cd_offset = offset_base + len(out)
-    out += central + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central),
-                                 cd_offset, len(comment)) + comment
+    out += central
+    count = len(entries)
+    if zip64:
+        record_at = offset_base + len(out)
+        out += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(central), cd_offset)
+        out += struct.pack("<4sLQL", b"PK\x06\x07", 0, record_at, 1)
+        count, cd_size, cd_at = 0xFFFF, full, full
+    else:
+        cd_size, cd_at = len(central), cd_offset
+    out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, cd_size, cd_at, len(comment)) + comment
     return bytes(out)
 
 
@@ -382,6 +399,8 @@ MALFORMED_INDEXES = [
     (index_of({}), "unexpected entry"),
     (index_of(123), "not in the index"),
     ('{"format": "minigrad-state/1", "tree": ' + "9" * 5000 + "}", "not valid JSON"),
+    ('{"format": "minigrad-state/1", "tree": "' + '\\"' * 100_000, "not valid JSON"),  # no end: scanned once
+    ('{"format": "minigrad-state/1", "tree": "' + "[" * 100_000 + '"}', "not in the index"),  # brackets in a string
 ]
 
 
@@ -410,6 +429,26 @@ def test_index_and_member_mistakes(tmp_path):
     for data, message in cases:
         path.write_bytes(data)
         refused(path, message)
+
+
+def zip64_file():
+    """A minigrad file written with zip64 records throughout, and its state."""
+    state = {"w": np.arange(6.0).reshape(2, 3), "k": "text"}
+    index = index_of({"dict": [["w", {"array": 0}], ["k", "text"]]})
+    entries = [entry("__index__.npy", npy(np.frombuffer(__import__("json").dumps(index).encode(), np.uint8))),
+               entry("arr_0.npy", npy(state["w"]))]
+    return raw_zip(entries, TAG, zip64=True), state
+
+
+def test_zip64_records_are_read(tmp_path):
+    data, state = zip64_file()
+    path = tmp_path / "z64.npz"
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as zf:  # the hand-built archive is one that zipfile reads too
+        assert zf.testzip() is None and zf.comment == TAG
+    assert same_state(mg.load(path), state)
+    path.write_bytes(bytes(1000) + data)
+    refused(path, "zip64 end record is misplaced")
 
 
 def test_old_minigrad_files_without_the_comment_still_load(tmp_path):
@@ -580,6 +619,13 @@ def corpus(tmp_path):
         data = buf.getvalue()
         truncations(label, data, arrays, rng.sample(range(len(data)), 128))
         flips(label, data, arrays, rng.sample(range(8 * len(data)), 384))
+
+    # zip64 records: every bit of the records (sizes, offsets and counts live in extra fields there)
+    data, state = zip64_file()
+    regions = structure(data)
+    bits = [bit for label, a, b in regions if not label.startswith("data") for bit in range(8 * a, 8 * b)]
+    flips("zip64", data, state, rng.sample(bits, 1024))
+    truncations("zip64", data, state, range(len(data)))
 
     # the crafted files, as files on their own
     marker, _, attacks = pickle_attacks(tmp_path)
