@@ -273,11 +273,13 @@ class MemberReader:
         if n > self._left:
             raise ArchiveError(f"the member ends {n - self._left} bytes early (declared size {self.member.size})",
                                self.member.name)
-        if self._inflater is None:
-            self._read_raw_into(buf)
-        else:
-            self._inflate_into(buf)
-        self._crc = zlib.crc32(buf, self._crc)
+        for start in range(0, n, _CHUNK):  # the CRC of each chunk while it is still in the cache
+            piece = buf[start:start + _CHUNK]
+            if self._inflater is None:
+                self._read_raw_into(piece)
+            else:
+                self._inflate_into(piece)
+            self._crc = zlib.crc32(piece, self._crc)
         self._left -= n
 
     def finish(self) -> None:
