@@ -119,7 +119,8 @@ def _decode(node: Any, arrays: Dict[int, np.ndarray], used: Set[int]) -> Any:
         if kind in ("dict", "odict") and isinstance(value, list):
             out = OrderedDict() if kind == "odict" else {}
             for item in value:
-                if not (isinstance(item, list) and len(item) == 2 and (type(item[0]) is int or isinstance(item[0], str))):
+                pair = isinstance(item, list) and len(item) == 2
+                if not (pair and (type(item[0]) is int or isinstance(item[0], str))):
                     raise _bad_index(f"a dict item {_brief(item)} is not a [str or int key, value] pair")
                 if item[0] in out:
                     raise _bad_index(f"the dict key {item[0]!r} appears twice")

@@ -83,63 +83,79 @@ def _read_at(fh: io.FileIO, offset: int, n: int) -> bytes:
     return data
 
 
+class _Entry(NamedTuple):
+    """A central directory entry, zip64 values resolved."""
+    offset: int
+    raw_name: bytes
+    name: str
+    flags: int
+    method: int
+    crc: int
+    compressed_size: int
+    size: int
+
+
 def read_directory(fh: io.FileIO, size: int) -> Tuple[List[Member], bytes]:
     """The members in file order and the archive comment, after checking the whole layout."""
-    cd_offset, cd_size, count, end_start, comment = _end_records(fh, size)
-    central = _read_at(fh, cd_offset, cd_size)
-    entries, pos = [], 0
-    while pos < cd_size:
-        if cd_size - pos < _CENTRAL.size:
-            raise ArchiveError("the central directory is truncated")
-        (sig, _made, _need, flags, method, _time, _date, crc, csize, usize, name_len, extra_len,
-         comment_len, disk, _iattr, _eattr, offset) = _CENTRAL.unpack_from(central, pos)
-        if sig != _SIG_CENTRAL:
-            raise ArchiveError(f"bad central directory entry at byte {cd_offset + pos}")
-        end = pos + _CENTRAL.size + name_len + extra_len + comment_len
-        if end > cd_size:
-            raise ArchiveError("the central directory is truncated")
-        raw_name = central[pos + _CENTRAL.size: pos + _CENTRAL.size + name_len]
-        name = _decode_name(raw_name, flags)
-        extra = central[pos + _CENTRAL.size + name_len: pos + _CENTRAL.size + name_len + extra_len]
-        usize, csize, offset, disk = _zip64_values(extra, [usize, csize, offset, disk], [_U32, _U32, _U32, _U16],
-                                                   name)
-        if disk != 0:
-            raise ArchiveError("it spans several disks", name)
-        _check_flags_and_method(flags, method, name)
-        entries.append((offset, raw_name, name, flags, method, crc, csize, usize))
-        pos = end
+    cd_offset, cd_size, count, comment = _end_records(fh, size)
+    entries = _central_entries(_read_at(fh, cd_offset, cd_size), cd_offset)
     if len(entries) != count:
         raise ArchiveError(f"the end record counts {count} members but the central directory holds {len(entries)}")
     if not entries:
         raise ArchiveError("the archive is empty")
     names = set()
-    for entry in entries:
-        if entry[2] in names:
-            raise ArchiveError("two members have this name", entry[2])
-        names.add(entry[2])
-    members, expected = [], 0
-    for offset, raw_name, name, flags, method, crc, csize, usize in sorted(entries):
-        if offset < expected:
-            raise ArchiveError(f"it overlaps the member before it (starts at byte {offset})", name)
-        if offset > expected:
+    for e in entries:
+        if e.name in names:
+            raise ArchiveError("two members have this name", e.name)
+        names.add(e.name)
+    members, expected = [], 0  # each member must start where the one before it ends, the first at byte 0
+    for e in sorted(entries):
+        if e.offset < expected:
+            raise ArchiveError(f"it overlaps the member before it (starts at byte {e.offset})", e.name)
+        if e.offset > expected:
             where = "before the first member" if expected == 0 else "between members"
-            raise ArchiveError(f"{offset - expected} unexpected bytes {where} (at byte {expected})", name)
-        data_offset = _check_local_header(fh, offset, cd_offset, raw_name, name, flags, method, crc, csize, usize)
-        if method == STORED and csize != usize:
-            raise ArchiveError(f"stored member with compressed size {csize} != size {usize}", name)
-        expected = data_offset + csize
+            raise ArchiveError(f"{e.offset - expected} unexpected bytes {where} (at byte {expected})", e.name)
+        data_offset = _check_local_header(fh, e, cd_offset)
+        if e.method == STORED and e.compressed_size != e.size:
+            raise ArchiveError(f"stored member with compressed size {e.compressed_size} != size {e.size}", e.name)
+        expected = data_offset + e.compressed_size
         if expected > cd_offset:
-            raise ArchiveError("its data runs into the central directory (truncated or damaged)", name)
-        members.append(Member(name, method, crc, csize, usize, data_offset))
+            raise ArchiveError("its data runs into the central directory (truncated or damaged)", e.name)
+        members.append(Member(e.name, e.method, e.crc, e.compressed_size, e.size, data_offset))
     if expected != cd_offset:
         raise ArchiveError(f"{cd_offset - expected} unexpected bytes after the last member")
-    if cd_offset + cd_size != end_start:
-        raise ArchiveError(f"{end_start - cd_offset - cd_size} unexpected bytes after the central directory")
     return members, comment
 
 
-def _end_records(fh: io.FileIO, size: int) -> Tuple[int, int, int, int, bytes]:
-    """(central directory offset, its size, member count, start of the end records, comment)."""
+def _central_entries(central: bytes, cd_offset: int) -> List[_Entry]:
+    """Parse the central directory (cd_offset: where it lies in the file, for messages)."""
+    entries, pos = [], 0
+    while pos < len(central):
+        if len(central) - pos < _CENTRAL.size:
+            raise ArchiveError("the central directory is truncated")
+        (sig, _made, _need, flags, method, _time, _date, crc, csize, usize, name_len, extra_len,
+         comment_len, disk, _iattr, _eattr, offset) = _CENTRAL.unpack_from(central, pos)
+        if sig != _SIG_CENTRAL:
+            raise ArchiveError(f"bad central directory entry at byte {cd_offset + pos}")
+        name_at = pos + _CENTRAL.size
+        pos = name_at + name_len + extra_len + comment_len
+        if pos > len(central):
+            raise ArchiveError("the central directory is truncated")
+        raw_name = central[name_at:name_at + name_len]
+        name = _decode_name(raw_name, flags)
+        extra = central[name_at + name_len:name_at + name_len + extra_len]
+        usize, csize, offset, disk = _zip64_values(extra, [usize, csize, offset, disk], [_U32, _U32, _U32, _U16],
+                                                   name)
+        if disk != 0:
+            raise ArchiveError("it spans several disks", name)
+        _check_flags_and_method(flags, method, name)
+        entries.append(_Entry(offset, raw_name, name, flags, method, crc, csize, usize))
+    return entries
+
+
+def _end_records(fh: io.FileIO, size: int) -> Tuple[int, int, int, bytes]:
+    """(central directory offset, its size, member count, comment); the directory must end where the
+    end records start."""
     if size < _EOCD.size:
         raise ArchiveError(f"it is {size} bytes long, too short for a zip archive (truncated?)")
     tail_start = max(0, size - _EOCD.size - _U16)
@@ -171,7 +187,8 @@ def _end_records(fh: io.FileIO, size: int) -> Tuple[int, int, int, int, bytes]:
                                   (cd_offset, cd_offset64, _U32)):
             if short not in (long, full):
                 raise ArchiveError("its end record and zip64 end record disagree")
-        disk, cd_disk, n_disk, n_total, cd_size, cd_offset = disk64, cd_disk64, n_disk64, n_total64, cd_size64, cd_offset64
+        disk, cd_disk, n_disk, n_total = disk64, cd_disk64, n_disk64, n_total64
+        cd_size, cd_offset = cd_size64, cd_offset64
         end_start = z_offset
     if disk != 0 or cd_disk != 0 or n_disk != n_total:
         raise ArchiveError("it spans several disks (or its end record is damaged)")
@@ -180,7 +197,7 @@ def _end_records(fh: io.FileIO, size: int) -> Tuple[int, int, int, int, bytes]:
     if cd_offset + cd_size < end_start:
         extra = end_start - cd_offset - cd_size
         raise ArchiveError(f"{extra} unexpected bytes before the archive or inside it (e.g. data prepended to a zip)")
-    return cd_offset, cd_size, n_total, end_start, comment
+    return cd_offset, cd_size, n_total, comment
 
 
 def _decode_name(raw: bytes, flags: int) -> str:
@@ -227,10 +244,10 @@ def _zip64_values(extra: bytes, values: List[int], fulls: List[int], name: str) 
     return out
 
 
-def _check_local_header(fh: io.FileIO, offset: int, limit: int, raw_name: bytes, name: str, flags: int,
-                        method: int, crc: int, csize: int, usize: int) -> int:
-    """Check the local header at offset (ending before limit) against the central directory entry;
+def _check_local_header(fh: io.FileIO, entry: _Entry, limit: int) -> int:
+    """Check the entry's local header (which must end before limit) against the central directory entry;
     return where the member's data starts."""
+    offset, name = entry.offset, entry.name
     if offset + _LOCAL.size > limit:
         raise ArchiveError(f"no room for its local header at byte {offset}", name)
     header = _read_at(fh, offset, _LOCAL.size)
@@ -241,9 +258,10 @@ def _check_local_header(fh: io.FileIO, offset: int, limit: int, raw_name: bytes,
         raise ArchiveError("its local header runs into the central directory (damaged)", name)
     rest = _read_at(fh, offset + _LOCAL.size, name_len + extra_len)
     l_usize, l_csize = _zip64_values(rest[name_len:], [l_usize, l_csize], [_U32, _U32], name)
-    if rest[:name_len] != raw_name:
+    if rest[:name_len] != entry.raw_name:
         raise ArchiveError(f"its local header names it {rest[:name_len]!r}", name)
-    if (l_flags, l_method, l_crc, l_csize, l_usize) != (flags, method, crc, csize, usize):
+    if (l_flags, l_method, l_crc, l_csize, l_usize) != (entry.flags, entry.method, entry.crc, entry.compressed_size,
+                                                        entry.size):
         raise ArchiveError("its local header and central directory entry disagree "
                            "(flags, method, CRC or sizes)", name)
     return offset + _LOCAL.size + name_len + extra_len
