@@ -24,6 +24,7 @@ ValueError naming the file and the member; pickled content is refused, never unp
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -173,33 +174,30 @@ def save(obj: Any, path: PathLike) -> str:
     _remove_abandoned_temporaries(folder, base)
     fd, tmp = _create_temporary(folder, base)
     try:
-        with os.fdopen(fd, "wb", closefd=False) as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                zf.comment = _FORMAT.encode("ascii")
-                _write_member(zf, _INDEX, np.frombuffer(index, dtype=np.uint8))
-                for i, arr in enumerate(arrays):
-                    _write_member(zf, f"arr_{i}", arr)
-            fh.flush()
-            os.fsync(fd)
-        os.chmod(tmp, mode)
-        if _fcntl is None:  # an open file can be neither renamed nor removed there: close it first
-            os.close(fd)
-            fd = -1
-        os.replace(tmp, path)  # the lock stays held until here: no cleanup can take the file before
+        with os.fdopen(fd, "wb") as fh:  # closing it releases the lock
+            _write_archive(fh, index, arrays)
+            os.chmod(tmp, mode)
+            if _fcntl is not None:
+                os.replace(tmp, path)  # under the lock: no other save's cleanup can take the file first
+        if _fcntl is None:
+            os.replace(tmp, path)  # Windows renames only closed files
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
-            fd = -1
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
-    finally:
-        if fd >= 0:
-            os.close(fd)
     _fsync_directory(folder)
     return path
+
+
+def _write_archive(fh: Any, index: bytes, arrays: List[np.ndarray]) -> None:
+    """The zip archive: the index, then arr_0, arr_1, ...; flushed and fsynced."""
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        zf.comment = _FORMAT.encode("ascii")
+        _write_member(zf, _INDEX, np.frombuffer(index, dtype=np.uint8))
+        for i, arr in enumerate(arrays):
+            _write_member(zf, f"arr_{i}", arr)
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def _write_member(zf: zipfile.ZipFile, name: str, arr: np.ndarray) -> None:

@@ -359,3 +359,13 @@ def test_max_expansion_is_checked(tmp_path, value, error):
     path = mg.save({"a": np.ones(1)}, tmp_path / "m")
     with pytest.raises(error, match="max_expansion"):
         mg.load(path, max_expansion=value)
+
+
+def test_save_without_fcntl_closes_before_renaming(tmp_path, monkeypatch):
+    """Where there are no advisory locks (Windows), the file is closed before the rename and an abandoned
+    temporary is removed outright (there, an open file cannot be removed, which protects a save in progress)."""
+    from minigrad import serialization
+    monkeypatch.setattr(serialization, "_fcntl", None)
+    (tmp_path / temp_name("w.npz")).write_bytes(b"abandoned")
+    path = mg.save({"a": np.arange(3)}, tmp_path / "w")
+    assert sorted(os.listdir(tmp_path)) == ["w.npz"] and same(mg.load(path)["a"], np.arange(3))
