@@ -72,7 +72,7 @@ def temporaries(folder: Path, target: str):
     return sorted(name for name in os.listdir(folder) if pattern.match(name))
 
 
-def test_killed_saves_leave_old_or_new_state_and_no_debris(tmp_path, capsys):
+def test_killed_saves_leave_old_or_new_state_and_no_debris(tmp_path):
     rng = random.Random(2024)
     target = tmp_path / "ckpt.npz"
     mg.save(state(0), target)
@@ -117,9 +117,8 @@ def test_killed_saves_leave_old_or_new_state_and_no_debris(tmp_path, capsys):
         child.stdout.close()
     assert sorted(os.listdir(tmp_path)) == sorted(lookalikes + ["ckpt.npz"])
     newer = sum(loaded)
-    with capsys.disabled():
-        print(f"\ncrash test: {KILLS} SIGKILLs in {elapsed:.1f} s; every load whole: {newer} showed a generation "
-              f"the killed process wrote, {KILLS - newer} the one before it; {debris_after_kill} kills left a "
-              f"temporary, each removed by the next save; temporaries at the end: 0")
+    print(f"\ncrash test: {KILLS} SIGKILLs in {elapsed:.1f} s; every load whole: {newer} showed a generation "
+          f"the killed process wrote, {KILLS - newer} the one before it; {debris_after_kill} kills left a "
+          f"temporary, each removed by the next save; temporaries at the end: 0")
     assert debris_after_kill > 0, "no kill landed inside a save: the test did not test anything"
     assert newer > 0, "no saver ever completed a save before its kill"
