@@ -215,6 +215,7 @@ def test_corrupt_bytes_never_load_silently_wrong(tmp_path):
     for i in range(0, len(data), 3):
         b = bytearray(data)
         b[i] ^= 0xFF
+        bad.unlink(missing_ok=True)  # rewriting in place is slow: ext4 flushes a truncated file on close
         bad.write_bytes(bytes(b))
         try:
             back = mg.load(bad)
@@ -232,3 +233,139 @@ def test_corrupt_index(tmp_path):
                                                   dtype=np.uint8))
     with pytest.raises(ValueError, match="missing array"):
         mg.load(p)
+
+
+# --------------------------------------------------------------------- temporaries, durability, what save writes
+def temp_name(target: str, token: str = "0123456789abcdef") -> str:
+    """save's temporary for target: `.<target>.minigrad-save.<16 hex digits>.tmp`."""
+    return f".{target}.minigrad-save.{token}.tmp"
+
+
+def test_save_removes_abandoned_temporaries_of_its_target_only(tmp_path):
+    stale = [temp_name("ckpt.npz"), temp_name("ckpt.npz", "fedcba9876543210")]
+    kept = [".ckpt.npz.abc123xy.tmp",  # the old mkstemp pattern: too generic to claim
+            temp_name("ckpt.npz", "0123456789ABCDEF"), temp_name("ckpt.npz", "0123"),
+            temp_name("other.npz"), temp_name("ckpt.npz.minigrad-save.0123456789abcdef.tmp.npz"),
+            "ckpt.npz.minigrad-save.0123456789abcdef.tmp", temp_name("ckpt.npz") + ".bak"]
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b"x" * 100)
+    (tmp_path / temp_name("ckpt.npz", "1111111111111111")).mkdir()  # not a regular file: left alone
+    kept.append(temp_name("ckpt.npz", "1111111111111111"))
+    mg.save({"a": np.ones(2)}, tmp_path / "ckpt")
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["ckpt.npz"])
+
+
+def test_save_leaves_a_temporary_that_is_being_written(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    busy = tmp_path / temp_name("ckpt.npz")
+    with open(busy, "wb") as fh:  # what a save in progress holds: its temporary, locked
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        mg.save({"a": np.ones(2)}, tmp_path / "ckpt")
+        assert busy.exists()
+    mg.save({"a": np.zeros(2)}, tmp_path / "ckpt")  # its writer is gone: the next save removes it
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.npz"]
+
+
+def test_concurrent_saves_to_one_target(tmp_path):
+    import threading
+    errors = []
+
+    def saver(value):
+        try:
+            for _ in range(15):
+                mg.save({"v": np.full(1000, value)}, tmp_path / "shared")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=saver, args=(v,)) for v in (1.0, 2.0, 3.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    v = mg.load(tmp_path / "shared.npz")["v"]
+    assert v.shape == (1000,) and len(set(v.tolist())) == 1 and v[0] in (1.0, 2.0, 3.0)
+    assert sorted(os.listdir(tmp_path)) == ["shared.npz"]
+
+
+def test_save_fsyncs_the_file_then_renames_then_fsyncs_the_folder(tmp_path, monkeypatch):
+    import stat
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append("replace")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    mg.save({"a": np.ones(3)}, tmp_path / "durable")
+    expected = ["fsync file", "replace", "fsync folder"] if hasattr(os, "O_DIRECTORY") else ["fsync file", "replace"]
+    assert events == expected
+
+
+def test_save_keeps_the_files_permissions(tmp_path):
+    path = mg.save({"a": np.ones(1)}, tmp_path / "perm")
+    os.chmod(path, 0o640)
+    mg.save({"a": np.zeros(1)}, path)
+    assert os.stat(path).st_mode & 0o777 == 0o640
+
+
+def test_saved_file_is_tagged_and_readable_by_numpy(tmp_path):
+    import zipfile
+    path = mg.save({"w": np.arange(3.0)}, tmp_path / "tag")
+    with zipfile.ZipFile(path) as zf:
+        assert zf.comment == b"minigrad-state/1" and zf.testzip() is None
+    with np.load(path) as npz:
+        assert same(npz["arr_0"], np.arange(3.0))
+
+
+LONGDOUBLE = np.zeros(2, np.longdouble) if np.dtype(np.longdouble).itemsize > 8 else np.array(["no float128 here"])
+
+
+@pytest.mark.parametrize("arr", [np.array(["ab", "c"]), np.array([1, 2], dtype="datetime64[s]"),
+                                 np.zeros(2, dtype=[("a", "<f4"), ("b", "<i4")]), np.array([b"x"]), LONGDOUBLE])
+def test_save_refuses_dtypes_that_load_refuses(tmp_path, arr):
+    with pytest.raises(TypeError, match=r"save: cannot save an array of dtype .* at the top level\['a'\]"):
+        mg.save({"a": arr}, tmp_path / "d")
+    assert os.listdir(tmp_path) == []
+
+
+def test_layouts_round_trip(tmp_path):
+    base = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    obj = {"fortran": np.asfortranarray(base), "transposed": base.T, "strided": base[:, ::2, 1:],
+           "c64": (base[0] + 1j * base[1]).astype(np.complex64), "c128": np.array([1 - 2j]), "neg": -base[..., ::-1]}
+    back = mg.load(mg.save(obj, tmp_path / "layout"))
+    for k, v in obj.items():
+        assert back[k].dtype == v.dtype and back[k].shape == v.shape and np.array_equal(back[k], v), k
+        assert back[k].flags.writeable, k
+
+
+def test_compressed_numpy_files_load(tmp_path):
+    path = tmp_path / "c.npz"
+    arrays = {"w": np.random.default_rng(0).standard_normal((30, 20)), "i": np.arange(7, dtype=np.int8)}
+    np.savez_compressed(path, **arrays)
+    back = mg.load(path)
+    assert set(back) == {"w", "i"} and all(same(back[k], v) for k, v in arrays.items())
+
+
+@pytest.mark.parametrize("value,error", [("20", TypeError), (True, TypeError), (None, TypeError),
+                                         (0.5, ValueError), (float("nan"), ValueError), (-1, ValueError)])
+def test_max_expansion_is_checked(tmp_path, value, error):
+    path = mg.save({"a": np.ones(1)}, tmp_path / "m")
+    with pytest.raises(error, match="max_expansion"):
+        mg.load(path, max_expansion=value)
+
+
+def test_save_without_fcntl_closes_before_renaming(tmp_path, monkeypatch):
+    """Where there are no advisory locks (Windows), the file is closed before the rename and an abandoned
+    temporary is removed outright (there, an open file cannot be removed, which protects a save in progress)."""
+    from minigrad import serialization
+    monkeypatch.setattr(serialization, "_fcntl", None)
+    (tmp_path / temp_name("w.npz")).write_bytes(b"abandoned")
+    path = mg.save({"a": np.arange(3)}, tmp_path / "w")
+    assert sorted(os.listdir(tmp_path)) == ["w.npz"] and same(mg.load(path)["a"], np.arange(3))
