@@ -257,8 +257,10 @@ class LambdaLR(LRScheduler):
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         """Restore progress, and the saved attributes of callable-object lr_lambdas into those objects."""
         name = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state_dict, dict) or "lr_lambdas" not in state_dict:
-            raise ValueError(f"{name}: expected a dict from LambdaLR.state_dict() (with 'lr_lambdas')")
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+        if "lr_lambdas" not in state_dict:
+            raise ValueError(f"{name}: the state does not fit LambdaLR: missing ['lr_lambdas']")
         saved = state_dict["lr_lambdas"]
         if not isinstance(saved, (list, tuple)) or len(saved) != len(self.lr_lambdas):
             raise ValueError(f"{name}: lr_lambdas must be a list of {len(self.lr_lambdas)} entries (None or a dict)")
