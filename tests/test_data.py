@@ -176,7 +176,8 @@ def test_tensor_dataset_items_and_errors():
         ds[5]
     with pytest.raises(TypeError, match="TensorDataset: indices must be ints or slices"):
         ds[1.0]
-    with pytest.raises(ValueError, match=r"TensorDataset: tensors must have the same size along axis 0, got sizes \[5, 4\]"):
+    sizes = r"TensorDataset: tensors must have the same size along axis 0, got sizes \[5, 4\]"
+    with pytest.raises(ValueError, match=sizes):
         TensorDataset(X, y[:4])
     with pytest.raises(ValueError, match="TensorDataset: expected at least one tensor"):
         TensorDataset()

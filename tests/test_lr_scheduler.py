@@ -190,6 +190,23 @@ def test_state_dict_round_trip_continues_identically(factory):
     assert sd == snapshot  # loading did not modify the dict
 
 
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_checkpoint_through_save_and_load(factory, tmp_path):
+    opt = make_opt()
+    sched = factory(opt)
+    _advance(sched, 4)
+    path = tmp_path / "ckpt.npz"
+    mg.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, path)
+    _advance(sched, 4, start=4)
+    ckpt = mg.load(path)
+    opt2 = make_opt()
+    sched2 = factory(opt2)
+    opt2.load_state_dict(ckpt["optimizer"])
+    sched2.load_state_dict(ckpt["scheduler"])
+    _advance(sched2, 4, start=4)
+    assert sched2.get_last_lr() == sched.get_last_lr()
+
+
 def test_lambda_lr_state_dict_saves_callable_objects():
     class Warmup:
         def __init__(self, n):

@@ -152,9 +152,10 @@ def test_clip_grad_norm_matches_pytorch(dtype, norm_type, max_norm):
     rng = np.random.default_rng(4)
     grads = [rng.standard_normal(s).astype(dtype) for s in [(3, 4), (4,), (2, 2, 2)]] + [None]
     ps = params_with_grads(grads, dtype)
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
     tps = []
     for g in grads:
-        tp = torch.nn.Parameter(torch.zeros(1 if g is None else g.shape, dtype=torch.from_numpy(np.zeros(1, dtype)).dtype))
+        tp = torch.nn.Parameter(torch.zeros(1 if g is None else g.shape, dtype=tdtype))
         tp.grad = None if g is None else torch.from_numpy(g.copy())
         tps.append(tp)
     total = clip_grad_norm_(ps, max_norm, norm_type)
