@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.data import (DataLoader, MNISTFormatError, load_digits, load_mnist, logic_gate, moons,
-                           planar_flower, spiral)
+from minigrad.data import (DataLoader, Dataset, MNISTFormatError, Subset, TensorDataset, load_digits, load_mnist,
+                           logic_gate, moons, planar_flower, random_split, spiral)
 
 
 @pytest.fixture
@@ -128,6 +128,236 @@ def test_length_mismatch_names_lengths():
 def test_bad_arguments(kwargs, arrays, exc):
     with pytest.raises(exc, match="DataLoader"):
         DataLoader(*arrays, **kwargs)
+
+
+# ---------------------------------------------------------------- dataset objects
+
+class Pairs(Dataset):
+    """A user's dataset: item i is (features of shape (3,), a Python int label, a Python float weight)."""
+
+    def __init__(self, n=10):
+        self.X, self.y = _data(n)
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.X[i], int(self.y[i]), float(i) / 2
+
+
+class Items:
+    """Duck-typed dataset (no base class) returning whatever `make(i)` gives."""
+
+    def __init__(self, make, n=6):
+        self.make, self.n = make, n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return self.make(i)
+
+
+def test_tensor_dataset_items_and_errors():
+    X, y = _data(5)
+    ds = TensorDataset(mg.tensor(X), y)
+    assert len(ds) == 5 and len(ds.tensors) == 2 and isinstance(ds.tensors[1], mg.Tensor)
+    x3, y3 = ds[3]
+    np.testing.assert_array_equal(x3.data, X[3])
+    assert y3.shape == () and y3.item() == 3 and y3.dtype == np.int64
+    assert ds[-1][1].item() == 4
+    xs, ys = ds[1:3]
+    assert xs.shape == (2, 3) and ys.data.tolist() == [1, 2]
+    with pytest.raises(ValueError):
+        x3.data[0] = 1.0  # a read-only view: the dataset cannot be edited through a sample
+    with pytest.raises(IndexError, match="TensorDataset: index 5 is out of range for 5"):
+        ds[5]
+    with pytest.raises(TypeError, match="TensorDataset: indices must be ints or slices"):
+        ds[1.0]
+    sizes = r"TensorDataset: tensors must have the same size along axis 0, got sizes \[5, 4\]"
+    with pytest.raises(ValueError, match=sizes):
+        TensorDataset(X, y[:4])
+    with pytest.raises(ValueError, match="TensorDataset: expected at least one tensor"):
+        TensorDataset()
+    with pytest.raises(ValueError, match="TensorDataset: tensor 1 is a scalar"):
+        TensorDataset(X, np.float64(1.0))
+    with pytest.raises(TypeError, match="TensorDataset: tensor 0 has dtype <U1"):
+        TensorDataset(np.array(["a", "b"]))
+
+
+@pytest.mark.parametrize("shuffle, drop_last", [(False, False), (True, False), (True, True)])
+def test_loader_over_tensor_dataset_equals_loader_over_arrays(shuffle, drop_last):
+    X, y = _data(23)
+    a = DataLoader(X, y, batch_size=5, shuffle=shuffle, drop_last=drop_last, seed=4)
+    b = DataLoader(TensorDataset(X, y), batch_size=5, shuffle=shuffle, drop_last=drop_last, seed=4)
+    assert len(a) == len(b)
+    for _ in range(2):  # two epochs
+        for (xa, ya), (xb, yb) in zip(a, b):
+            np.testing.assert_array_equal(xa.data, xb.data)
+            np.testing.assert_array_equal(ya.data, yb.data)
+    xb, _ = next(iter(DataLoader(TensorDataset(X, y), batch_size=4)))
+    assert np.shares_memory(xb.data, X)  # unshuffled batches are views, as with arrays
+
+
+def test_loader_collates_a_dataset_object():
+    ds = Pairs(10)
+    batches = list(DataLoader(ds, batch_size=4))
+    assert len(batches) == 3 and all(len(b) == 3 for b in batches)
+    xb, yb, wb = batches[0]
+    assert xb.shape == (4, 3) and xb.dtype == np.float64
+    assert yb.shape == (4,) and yb.dtype == np.int64 and yb.data.tolist() == [0, 1, 2, 3]
+    assert wb.shape == (4,) and wb.dtype == mg.get_default_dtype() and wb.data.tolist() == [0.0, 0.5, 1.0, 1.5]
+    assert batches[2][0].shape == (2, 3)
+    assert all(not t.requires_grad for b in batches for t in b)
+    np.testing.assert_array_equal(np.concatenate([b[0].data for b in batches]), ds.X)
+
+
+def test_loader_shuffles_a_dataset_object_reproducibly():
+    ds = Pairs(17)
+    a = [yb.data.tolist() for _, yb, _ in DataLoader(ds, batch_size=5, shuffle=True, seed=1)]
+    b = [yb.data.tolist() for _, yb, _ in DataLoader(ds, batch_size=5, shuffle=True, seed=1)]
+    assert a == b and sorted(sum(a, [])) == list(range(17)) and sum(a, []) != list(range(17))
+    for xb, yb, _ in DataLoader(ds, batch_size=5, shuffle=True, seed=2):
+        np.testing.assert_array_equal(xb.data, ds.X[yb.data])  # fields stay paired
+    assert len(DataLoader(ds, batch_size=5, drop_last=True)) == 3
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda i: mg.tensor([i, i + 1.0]), [((2,), mg.get_default_dtype())]),  # one value: one field
+    (lambda i: [np.full((2, 2), i), i], [((2, 2), np.int64), ((), np.int64)]),  # a list is a tuple of fields
+    (lambda i: (True, np.float32(i)), [((), np.bool_), ((), np.float32)]),
+    (lambda i: ([1.0, 2.0], mg.tensor(i)), [((2,), mg.get_default_dtype()), ((), np.int64)]),
+])
+def test_collated_field_shapes_and_dtypes(make, expected):
+    batch = next(iter(DataLoader(Items(make), batch_size=3)))
+    assert isinstance(batch, tuple)
+    assert [(t.shape[1:], t.dtype) for t in batch] == [(s, np.dtype(d)) for s, d in expected]
+    assert all(t.shape[0] == 3 for t in batch)
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda i: (np.zeros(3), 1) if i != 4 else (np.zeros(3),), ValueError,
+     r"DataLoader: dataset item 4 has 1 field\(s\) but item 0 has 2"),
+    (lambda i: (np.zeros(3 if i != 2 else 4), 1), ValueError,
+     r"DataLoader: field 0 of dataset item 2 has shape \(4,\) but item 0 has shape \(3,\)"),
+    (lambda i: (np.zeros(3), 1 if i != 1 else 1.5), TypeError,
+     r"DataLoader: field 1 of dataset item 1 has dtype float32 but item 0 has dtype int64"),
+    (lambda i: {"x": np.zeros(3)}, TypeError, r"DataLoader: dataset item 0 is a dict; return a tuple"),
+    (lambda i: (np.zeros(3), "cat"), TypeError, r"DataLoader: field 1 of dataset item 0 is str"),
+    (lambda i: (np.zeros(3), None), TypeError, r"DataLoader: field 1 of dataset item 0 is NoneType"),
+    (lambda i: ([[1.0, 2.0], [3.0]], 0), TypeError, r"DataLoader: field 0 of dataset item 0 \(list\) cannot be made"),
+    (lambda i: (np.array([object()]), 0), TypeError, r"DataLoader: field 0 of dataset item 0 has dtype object"),
+])
+def test_inconsistent_items_are_named(make, exc, match, default_dtype):
+    mg.set_default_dtype(np.float32)
+    with pytest.raises(exc, match=match) as info:
+        list(DataLoader(Items(make), batch_size=6))
+    assert "inhomogeneous" not in str(info.value)
+
+
+def test_dataset_argument_errors():
+    X, y = _data(4)
+    with pytest.raises(TypeError, match="DataLoader: takes either arrays or one dataset object"):
+        DataLoader(TensorDataset(X), y)
+    with pytest.raises(TypeError, match="DataLoader: argument 0 is a dict"):
+        DataLoader({"x": X})
+    with pytest.raises(TypeError, match=r"DataLoader: argument 0 \(list\) cannot be made into one numeric array"):
+        DataLoader([(X[0], 1), (X[1], 2)])
+    with pytest.raises(TypeError, match="DataLoader: array 0 has dtype <U1"):
+        DataLoader(np.array(["a", "b"]))
+    with pytest.raises(NotImplementedError, match="Dataset: __len__"):
+        DataLoader(Dataset())
+    loader = DataLoader(Items(lambda i: (i,), n=0))
+    assert len(loader) == 0 and list(loader) == []
+    assert "Items of 0" in repr(loader)
+
+
+# ---------------------------------------------------------------- Subset and random_split
+
+def test_subset():
+    ds = Pairs(10)
+    sub = Subset(ds, [7, 2, 2, 9])
+    assert len(sub) == 4 and sub[0][1] == 7 and sub[-1][1] == 9
+    half = sub[1:3]
+    assert isinstance(half, Subset) and half.indices.tolist() == [2, 2] and half.dataset is ds
+    assert [yb.data.tolist() for _, yb, _ in DataLoader(sub, batch_size=3)] == [[7, 2, 2], [9]]
+    with pytest.raises(IndexError, match="Subset: index 10 is out of range for a dataset of 10"):
+        Subset(ds, [0, 10])
+    with pytest.raises(IndexError, match="Subset: index -1 is out of range"):
+        Subset(ds, [-1])
+    with pytest.raises(TypeError, match="Subset: indices must be a 1-D sequence of ints"):
+        Subset(ds, [0.5])
+    with pytest.raises(IndexError, match="Subset: index 4 is out of range for 4 samples"):
+        sub[4]
+    assert len(Subset(ds, [])) == 0 and Subset(ds, mg.tensor([1, 3]))[1][1] == 3
+
+
+def test_subset_of_tensor_dataset_batches_by_indexing():
+    X, y = _data(12)
+    sub = Subset(Subset(TensorDataset(X, y), np.arange(12)[::-1]), [0, 1, 5, 6, 7])
+    (xb, yb), (xb2, yb2) = list(DataLoader(sub, batch_size=3))
+    assert yb.data.tolist() == [11, 10, 6] and yb2.data.tolist() == [5, 4]
+    np.testing.assert_array_equal(xb.data, X[[11, 10, 6]])
+
+
+def test_random_split_with_counts():
+    ds = Pairs(10)
+    parts = random_split(ds, [6, 3, 1], seed=0)
+    assert [len(p) for p in parts] == [6, 3, 1] and all(isinstance(p, Subset) and p.dataset is ds for p in parts)
+    seen = np.concatenate([p.indices for p in parts])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+    again = random_split(ds, [6, 3, 1], seed=0)
+    assert [p.indices.tolist() for p in parts] == [p.indices.tolist() for p in again]
+    assert [p.indices.tolist() for p in random_split(ds, [6, 3, 1], seed=1)] != [p.indices.tolist() for p in parts]
+    mg.manual_seed(3)
+    a = random_split(ds, [5, 5])[0].indices.tolist()
+    mg.manual_seed(3)
+    assert random_split(ds, [5, 5])[0].indices.tolist() == a
+    assert [len(p) for p in random_split(ds, [10, 0], seed=0)] == [10, 0]
+
+
+@pytest.mark.parametrize("n, fractions, counts", [
+    (10, [0.8, 0.2], [8, 2]),
+    (10, [0.33, 0.33, 0.34], [4, 3, 3]),  # floors 3, 3, 3; the one left over goes to the first
+    (7, [0.5, 0.5], [4, 3]),
+    (101, [0.1] * 10, [11] + [10] * 9),
+    (5, [0.25, 0.25, 0.25, 0.25], [2, 1, 1, 1]),
+])
+def test_random_split_with_fractions(n, fractions, counts):
+    parts = random_split(Pairs(n), fractions, seed=0)
+    assert [len(p) for p in parts] == counts
+    assert sorted(np.concatenate([p.indices for p in parts]).tolist()) == list(range(n))
+    torch = pytest.importorskip("torch", reason="torch is needed to compare the split sizes with PyTorch's")
+    assert [len(p) for p in torch.utils.data.random_split(range(n), fractions)] == counts
+
+
+def test_random_split_warns_about_an_empty_split():
+    with pytest.warns(UserWarning, match=r"random_split: split\(s\) \[1, 2\] are empty"):
+        parts = random_split(Pairs(2), [0.9, 0.05, 0.05], seed=0)
+    assert [len(p) for p in parts] == [2, 0, 0]  # floors 1, 0, 0; the one left over goes to the first
+
+
+@pytest.mark.parametrize("lengths, exc, match", [
+    ([6, 3], ValueError, r"random_split: lengths \[6, 3\] sum to 9, but the dataset has 10 samples"),
+    ([11, -1], ValueError, "random_split: lengths must be >= 0"),
+    ([0.5, 0.4], ValueError, "fractions in \\[0, 1\\] summing to 1"),
+    ([1.5, -0.5], ValueError, "fractions"),
+    ([8, 0.2], ValueError, "ints summing to 10 or fractions"),
+    ([], ValueError, "random_split: lengths is empty"),
+    (10, TypeError, "random_split: lengths must be a list"),
+    (["5", "5"], TypeError, "random_split: lengths must be ints or fractions, got str"),
+    ([True, 9], TypeError, "got bool"),
+])
+def test_random_split_errors(lengths, exc, match):
+    with pytest.raises(exc, match=match):
+        random_split(Pairs(10), lengths, seed=0)
+
+
+def test_random_split_needs_a_dataset():
+    with pytest.raises(TypeError, match="random_split: expected a dataset with __len__ and __getitem__, got int"):
+        random_split(3, [1, 2])
 
 
 # ---------------------------------------------------------------- synthetic datasets

@@ -201,6 +201,21 @@ def test_zero_grad_sets_none():
     assert all(p.grad is None for p in net.parameters())
 
 
+def test_zero_grad_set_to_none_false_zeroes_in_place():
+    net = Net()
+    net(mg.tensor(np.ones((2, 3)))).sum().backward()
+    grads = {n: (p.grad, p.grad.data) for n, p in net.named_parameters()}
+    net.zero_grad(set_to_none=False)
+    for n, p in net.named_parameters():
+        assert p.grad is grads[n][0] and p.grad.data is grads[n][1], n
+        assert not np.any(p.grad.data), n
+    net(mg.tensor(np.ones((2, 3)))).sum().backward()
+    fresh = Net()
+    fresh(mg.tensor(np.ones((2, 3)))).sum().backward()
+    for (n, p), q in zip(net.named_parameters(), fresh.parameters()):
+        np.testing.assert_allclose(p.grad.data, q.grad.data, err_msg=n)  # accumulated onto zeros
+
+
 def test_requires_grad_freezes():
     net = Net()
     net.enc.requires_grad_(False)

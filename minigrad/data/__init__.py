@@ -1,7 +1,7 @@
-"""Data: a mini-batch DataLoader, small synthetic datasets, the 8x8 digits, and an MNIST (IDX) reader."""
+"""Data: a mini-batch DataLoader and dataset objects, small synthetic datasets, the 8x8 digits, and an MNIST (IDX) reader."""
 from .datasets import load_digits, logic_gate, moons, planar_flower, spiral
-from .loader import DataLoader
+from .loader import DataLoader, Dataset, Subset, TensorDataset, random_split
 from .mnist import MNISTFormatError, load_mnist
 
-__all__ = ["DataLoader", "logic_gate", "spiral", "planar_flower", "moons", "load_digits", "load_mnist",
-           "MNISTFormatError"]
+__all__ = ["DataLoader", "Dataset", "TensorDataset", "Subset", "random_split", "logic_gate", "spiral",
+           "planar_flower", "moons", "load_digits", "load_mnist", "MNISTFormatError"]

@@ -15,7 +15,7 @@ import numpy as np
 from .. import rng
 from ..tensor import get_default_dtype
 
-Dataset = Tuple[np.ndarray, np.ndarray]
+XY = Tuple[np.ndarray, np.ndarray]  # (X, y)
 
 # Truth-table inputs, in this order for every gate: (x1, x2) = (0,0), (1,0), (0,1), (1,1).
 _GATE_INPUTS = ((0, 0), (1, 0), (0, 1), (1, 1))
@@ -27,7 +27,7 @@ _GATES = {
 }
 
 
-def _finish(X: np.ndarray, y: np.ndarray) -> Dataset:
+def _finish(X: np.ndarray, y: np.ndarray) -> XY:
     return np.ascontiguousarray(X, dtype=get_default_dtype()), np.asarray(y, dtype=np.int64)
 
 
@@ -39,7 +39,7 @@ def _check_count(fn: str, name: str, value: int, minimum: int) -> int:
     return int(value)
 
 
-def logic_gate(name: str) -> Dataset:
+def logic_gate(name: str) -> XY:
     """Truth table of a 2-input gate ("and", "or", "nand", "xor"; any case): X (4, 2) rows (0,0), (1,0), (0,1), (1,1); y (4,)."""
     if not isinstance(name, str) or name.lower() not in _GATES:
         raise ValueError(f"logic_gate: unknown gate {name!r}; valid names are {', '.join(map(repr, _GATES))}")
@@ -49,7 +49,7 @@ def logic_gate(name: str) -> Dataset:
     return _finish(X, y)
 
 
-def spiral(n_per_class: int, classes: int, seed: Optional[int] = None) -> Dataset:
+def spiral(n_per_class: int, classes: int, seed: Optional[int] = None) -> XY:
     """Interleaved spiral arms, one per class: r = linspace(0, 1), t = linspace(4k, 4k+4) + N(0, 0.2^2), X = (r sin t, r cos t)."""
     n = _check_count("spiral", "n_per_class", n_per_class, 1)
     k = _check_count("spiral", "classes", classes, 1)
@@ -62,7 +62,7 @@ def spiral(n_per_class: int, classes: int, seed: Optional[int] = None) -> Datase
     return _finish(X, np.repeat(np.arange(k), n))
 
 
-def planar_flower(m: int = 400, seed: Optional[int] = None) -> Dataset:
+def planar_flower(m: int = 400, seed: Optional[int] = None) -> XY:
     """Two-class 4-petal flower: t = linspace(3.12k, 3.12(k+1)) + noise, r = 4 sin(4t) + noise, X = (r sin t, r cos t).
 
     Each class fills alternate petals, so no line separates them while a 2-4-1 tanh network learns the
@@ -80,7 +80,7 @@ def planar_flower(m: int = 400, seed: Optional[int] = None) -> Dataset:
     return _finish(np.concatenate(parts), np.repeat([0, 1], counts))
 
 
-def moons(n: int, noise: float, seed: Optional[int] = None) -> Dataset:
+def moons(n: int, noise: float, seed: Optional[int] = None) -> XY:
     """Two interleaving half circles: class 0 (cos s, sin s), class 1 (1 - cos s, 0.5 - sin s), s in [0, pi], plus N(0, noise^2).
 
     Class 0 (the upper moon) gets ceil(n/2) points, class 1 the rest.
@@ -100,7 +100,7 @@ def moons(n: int, noise: float, seed: Optional[int] = None) -> Dataset:
     return _finish(X, np.repeat([0, 1], (n0, n1)))
 
 
-def load_digits() -> Dataset:
+def load_digits() -> XY:
     """scikit-learn's 8x8 handwritten digits: X (1797, 64) pixel intensities / 16, in [0, 1]; y (1797,) in 0..9."""
     try:
         from sklearn.datasets import load_digits as _sk_load_digits

@@ -5,18 +5,23 @@ a `Module` into `_modules` (both ordered, by assignment order). Registered value
 the instance `__dict__`, so reading `self.weight` in `forward` is a plain attribute lookup (no
 `__getattr__` detour in the training loop). Assigning, replacing and deleting go through
 `__setattr__`/`__delattr__`, which keep the registry and `__dict__` in step.
+
+A plain list, tuple or dict holding modules or parameters is refused at assignment (its members would
+not be registered, so they would never train or be saved): the containers `ModuleList`, `ModuleDict`,
+`ParameterList` and `ParameterDict` register their members under their keys ("layers.0.weight").
 """
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
 from ..autograd.mode import no_grad
 from ..tensor import Tensor, get_default_dtype
+from .utils import _zero_grads
 
-__all__ = ["Module", "Parameter"]
+__all__ = ["Module", "Parameter", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 class Parameter(Tensor):
@@ -110,6 +115,8 @@ class Module:
             elif name in d.get("_buffers", ()):
                 value = _as_buffer(value, name)
                 d["_buffers"][name] = value
+            elif isinstance(value, (list, tuple, dict)):
+                _refuse_plain_container(self, name, value)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -219,10 +226,10 @@ class Module:
         """train(False): evaluation mode for this module and every descendant."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Set the gradient of every parameter to None (the next backward starts fresh)."""
-        for p in self.parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: to None (the default, as PyTorch), or with
+        `set_to_none=False` to zeros written into the existing gradient arrays."""
+        _zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Freeze (False) or unfreeze (True) every parameter; returns self."""
@@ -331,6 +338,274 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
+# --------------------------------------------------------------------- containers
+class _ListContainer(Module):
+    """Members registered in order under the names "0", "1", ...; list-like (ModuleList, ParameterList).
+
+    A subclass says which registry holds the members and how one is checked and registered. Inserting or
+    deleting renumbers the members after it, so the names always run 0..len-1 (as in PyTorch).
+    """
+
+    _REGISTRY = "_modules"
+
+    def __init__(self, values: Optional[Iterable[Any]] = None) -> None:
+        super().__init__()
+        if values is not None:
+            self._extend(values, type(self).__name__)
+
+    # what a subclass defines
+    def _accept(self, value: Any, where: str) -> Any:
+        raise NotImplementedError
+
+    def _register(self, name: str, value: Any) -> None:
+        raise NotImplementedError
+
+    # the list protocol
+    def _members(self) -> list:
+        return list(self.__dict__[self._REGISTRY].values())
+
+    def _reset(self, members: list) -> None:
+        for name in list(self.__dict__[self._REGISTRY]):
+            delattr(self, name)
+        for i, m in enumerate(members):
+            self._register(str(i), m)
+
+    def _position(self, index: Any, where: str) -> int:
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{where}: indices must be ints or slices, got {type(index).__name__}")
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"{where}: index {index} is out of range for {n} members")
+        return int(index) % n
+
+    def __len__(self) -> int:
+        return len(self.__dict__[self._REGISTRY])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._members())
+
+    def __getitem__(self, index: Union[int, slice]) -> Any:
+        """The member at `index` (negative counts from the end); a slice gives a new container of the same members."""
+        if isinstance(index, slice):
+            return type(self)(self._members()[index])
+        return self.__dict__[str(self._position(index, type(self).__name__))]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        where = type(self).__name__
+        i = self._position(index, where)
+        self._register(str(i), self._accept(value, where))
+
+    def __delitem__(self, index: Union[int, slice]) -> None:
+        members = self._members()
+        if isinstance(index, slice):
+            del members[index]
+        else:
+            del members[self._position(index, type(self).__name__)]
+        self._reset(members)
+
+    def append(self, value: Any) -> "_ListContainer":
+        """Add `value` at the end; returns self."""
+        self._register(str(len(self)), self._accept(value, f"{type(self).__name__}.append"))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> "_ListContainer":
+        """Append every member of `values`; returns self."""
+        return self._extend(values, f"{type(self).__name__}.extend")
+
+    def _extend(self, values: Iterable[Any], where: str) -> "_ListContainer":
+        if isinstance(values, (Tensor, str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+            raise TypeError(f"{where}: expected an iterable of {self._NOUN}s, got {type(values).__name__}"
+                            + (" (use append for one)" if isinstance(values, (Tensor, Module)) else ""))
+        values = [self._accept(v, where) for v in values]  # all checked before any is added
+        for v in values:
+            self._register(str(len(self)), v)
+        return self
+
+    def insert(self, index: int, value: Any) -> None:
+        """Insert `value` before position `index` (as list.insert); later members are renumbered."""
+        where = f"{type(self).__name__}.insert"
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{where}: index must be an int, got {type(index).__name__}")
+        members = self._members()
+        members.insert(int(index), self._accept(value, where))
+        self._reset(members)
+
+    def pop(self, index: int = -1) -> Any:
+        """Remove and return the member at `index` (the last by default)."""
+        value = self[index]
+        del self[index]
+        return value
+
+    def __iadd__(self, values: Iterable[Any]) -> "_ListContainer":
+        return self._extend(values, f"{type(self).__name__} +=")
+
+    def __add__(self, other: Iterable[Any]) -> "_ListContainer":
+        out = type(self)(self._members())
+        return out._extend(other, f"{type(self).__name__} +")
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} is a container, not a layer: call its members "
+                                  "(for m in container: x = m(x)) or use Sequential")
+
+
+class _DictContainer(Module):
+    """Members registered under string keys, in insertion order; dict-like (ModuleDict, ParameterDict)."""
+
+    _REGISTRY = "_modules"
+
+    def __init__(self, values: Optional[Any] = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.update(values)
+
+    def _accept(self, value: Any, where: str) -> Any:
+        raise NotImplementedError
+
+    def _register(self, name: str, value: Any) -> None:
+        raise NotImplementedError
+
+    def _entries(self) -> "OrderedDict[str, Any]":
+        return self.__dict__[self._REGISTRY]
+
+    def __getitem__(self, key: str) -> Any:
+        entries = self._entries()
+        if key not in entries:
+            raise KeyError(f"{type(self).__name__}: no key {key!r} (keys: {list(entries)})")
+        return entries[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        where = type(self).__name__
+        _check_name(self, key, where)
+        self._register(key, self._accept(value, where))
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # KeyError naming the keys when absent
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._entries()))
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._entries()
+
+    def keys(self) -> List[str]:
+        """The keys, in insertion order."""
+        return list(self._entries().keys())
+
+    def values(self) -> List[Any]:
+        """The members, in insertion order."""
+        return list(self._entries().values())
+
+    def items(self) -> List[Tuple[str, Any]]:
+        """(key, member) pairs, in insertion order."""
+        return list(self._entries().items())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The member under `key`, or `default`."""
+        return self._entries().get(key, default)
+
+    def pop(self, key: str) -> Any:
+        """Remove and return the member under `key`."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        """Remove every member."""
+        for key in self.keys():
+            delattr(self, key)
+
+    def update(self, values: Any) -> None:
+        """Add or replace members from a mapping, or from an iterable of (key, member) pairs; all are checked first."""
+        where = f"{type(self).__name__}.update"
+        if isinstance(values, Mapping):
+            pairs = list(values.items())
+        elif isinstance(values, _DictContainer):
+            pairs = values.items()
+        elif isinstance(values, (str, bytes, Tensor, Module)) or not hasattr(values, "__iter__"):
+            raise TypeError(f"{where}: expected a mapping or (key, {self._NOUN}) pairs, got {type(values).__name__}")
+        else:
+            pairs = []
+            for i, pair in enumerate(values):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise TypeError(f"{where}: element {i} must be a (key, {self._NOUN}) pair, "
+                                    f"got {type(pair).__name__}")
+                pairs.append(tuple(pair))
+        for key, value in pairs:
+            _check_name(self, key, where)
+            self._accept(value, where)
+        for key, value in pairs:
+            self._register(key, value)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} is a container, not a layer: call its members "
+                                  "(container[key](x))")
+
+
+class _HoldsModules:
+    """Mixin: the members are Modules, kept in `_modules`."""
+
+    _REGISTRY = "_modules"
+    _NOUN = "Module"
+
+    def _accept(self, value: Any, where: str) -> "Module":
+        if not isinstance(value, Module):
+            raise TypeError(f"{where}: expected a Module, got {type(value).__name__}")
+        return value
+
+    def _register(self, name: str, value: "Module") -> None:
+        Module.add_module(self, name, value)  # type: ignore[arg-type]
+
+
+class _HoldsParameters:
+    """Mixin: the members are Parameters, kept in `_parameters`."""
+
+    _REGISTRY = "_parameters"
+    _NOUN = "Parameter"
+
+    def _accept(self, value: Any, where: str) -> Parameter:
+        if not isinstance(value, Parameter):
+            hint = " (wrap it: nn.Parameter(t))" if isinstance(value, (Tensor, np.ndarray)) else ""
+            raise TypeError(f"{where}: expected a Parameter, got {type(value).__name__}{hint}")
+        return value
+
+    def _register(self, name: str, value: Parameter) -> None:
+        Module.register_parameter(self, name, value)  # type: ignore[arg-type]
+
+
+class ModuleList(_HoldsModules, _ListContainer):
+    """A list of sub-modules, registered as "0", "1", ... (state-dict keys "layers.0.weight"): index (negative
+    and slices too), iterate, len, append, extend, insert, pop, del, `+=`. train()/eval() reach every member."""
+
+    def __init__(self, modules: Optional[Iterable[Module]] = None) -> None:
+        super().__init__(modules)
+
+
+class ParameterList(_HoldsParameters, _ListContainer):
+    """A list of Parameters, registered as "0", "1", ... (names "weights.0"); list operations as ModuleList."""
+
+    def __init__(self, values: Optional[Iterable[Parameter]] = None) -> None:
+        super().__init__(values)
+
+
+class ModuleDict(_HoldsModules, _DictContainer):
+    """A dict of sub-modules under string keys (state-dict keys "blocks.encoder.weight"), in insertion order:
+    `d[key]`, `d[key] = m`, `del d[key]`, `in`, len, iteration over keys, keys/values/items, get, pop, update, clear."""
+
+    def __init__(self, modules: Optional[Any] = None) -> None:
+        super().__init__(modules)
+
+
+class ParameterDict(_HoldsParameters, _DictContainer):
+    """A dict of Parameters under string keys (names "scales.a"); dict operations as ModuleDict."""
+
+    def __init__(self, values: Optional[Any] = None) -> None:
+        super().__init__(values)
+
+
 # --------------------------------------------------------------------- helpers
 def _walk(root: Module, prefix: str, dedupe: bool) -> Iterator[Tuple[str, Module]]:
     """Pre-order (dotted name, module) over the tree, iteratively; with dedupe each module once."""
@@ -345,6 +620,26 @@ def _walk(root: Module, prefix: str, dedupe: bool) -> Iterator[Tuple[str, Module
         yield name, m
         kids = [((f"{name}.{k}" if name else k), c) for k, c in m._modules.items() if c is not None]
         stack.extend(reversed(kids))
+
+
+def _refuse_plain_container(module: Module, name: str, value: Any) -> None:
+    """A plain list/tuple/dict of modules or parameters is not registered: raise rather than drop it silently."""
+    members = value.values() if isinstance(value, dict) else value
+    has_module = has_param = False
+    for v in members:
+        has_module = has_module or isinstance(v, Module)
+        has_param = has_param or isinstance(v, Parameter)
+    if not (has_module or has_param):
+        return
+    kind = type(value).__name__
+    if isinstance(value, dict):
+        use = "nn.ModuleDict({...})" if has_module else "nn.ParameterDict({...})"
+    else:
+        use = "nn.ModuleList([...])" if has_module else "nn.ParameterList([...])"
+    held = "modules" if has_module else "parameters"
+    raise TypeError(f"{type(module).__name__}: attribute '{name}' is a plain {kind} of {held}, which would not be "
+                    f"registered (its {held} would not train, be saved, or follow train()/eval()); "
+                    f"use {use} instead")
 
 
 def _check_name(module: Module, name: Any, where: str) -> None:
