@@ -156,6 +156,7 @@ ROWS = [
     OpSpec("abs", mg.abs, np.abs, kinks=(0.0,)),
     OpSpec("sin", mg.sin, np.sin),
     OpSpec("cos", mg.cos, np.cos),
+    OpSpec("tan", mg.tan, np.tan, domain=(-1.4, 1.4)),  # inside (-π/2, π/2): away from the poles
     OpSpec("clip", lambda x: mg.clip(x, -1.0, 1.5), lambda x: np.clip(x, -1.0, 1.5), kinks=(-1.0, 1.5),
            aliases=("clamp",)),
     OpSpec("clip", lambda x: x.clip(min=0.5), lambda x: np.maximum(x, 0.5), kinks=(0.5,), variant="min_only"),

@@ -37,6 +37,7 @@ log = unary("log", np.log, lambda g, y, x: g / x)
 sqrt = unary("sqrt", np.sqrt, lambda g, y, x: g / (2 * y))
 sin = unary("sin", np.sin, lambda g, y, x: g * cos(x))
 cos = unary("cos", np.cos, lambda g, y, x: -g * sin(x))
+tan = unary("tan", np.tan, lambda g, y, x: g * (1 + y * y))  # tan' = 1 + tan² = sec²
 abs = unary("abs", np.abs, lambda g, y, x: g * sign(x))  # abs'(0) = 0
 sign = unary("sign", np.sign, zero_derivative)  # -1, 0 or 1: piecewise constant, sign'(x) = 0 everywhere, 0 included
 
@@ -108,7 +109,7 @@ def clip_public(x, min=None, max=None):
 #: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
 PUBLIC = (
     ("exp", exp, "T M"), ("log", log, "T M"), ("sqrt", sqrt, "T M"), ("abs", abs, "T M"),
-    ("sin", sin, "T M"), ("cos", cos, "T M"), ("sign", sign, "T F"),
+    ("sin", sin, "T M"), ("cos", cos, "T M"), ("tan", tan, "T M"), ("sign", sign, "T F"),
     ("maximum", maximum, "T M"), ("minimum", minimum, "T M"), ("where", where, "M"),
     ("clip", clip_public, "T M"), ("clamp", clip_public, "T M"), ("astype", astype, "T"),
 )
