@@ -32,14 +32,17 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    if lead < 0:  # a rule returned a smaller gradient: it broadcasts up to the input
+    if lead < 0:  # a smaller gradient (a custom Function's): it broadcasts up to the input
         return g.broadcast_to(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
     total = np.add.reduce if type(g) is _ndarray else Tensor.sum
     if gshape[lead:] == shape:  # only new leading axes (a bias): one reduction, already the right shape
         return total(g, axis=0 if lead == 1 else tuple(range(lead)))
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     g = total(g, axis=tuple(range(lead)) + stretched, keepdims=True)
-    return g.reshape(shape) if lead else g
+    g = g.reshape(tuple(g.shape[lead:])) if lead else g
+    if tuple(g.shape) != shape:  # size 1 where the input is not: constant along that axis, broadcast up
+        g = g.broadcast_to(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
+    return g
 
 
 def backward_order(*roots: Tensor) -> list:
@@ -185,13 +188,18 @@ def _deliver(grads: dict, retained: dict, root_grads: Sequence[Any], create_grap
     owners: dict = {id(g): 2 for g in root_grads}
     for g in grads.values():
         owners[id(g)] = owners.get(id(g), 0) + 1
-    anomaly = _mode.anomaly
+    if _mode.anomaly:  # check every sum first: nothing is delivered if one of them is not finite
+        with np.errstate(over="ignore", invalid="ignore"):
+            for leaf, g in grads.items():
+                if leaf.requires_grad and leaf.grad is not None:
+                    total = leaf.grad._data + (g._data if isinstance(g, Tensor) else g)
+                    if not np.all(np.isfinite(total)):
+                        raise RuntimeError(f"detect_anomaly: adding this backward's gradient to the .grad of a leaf "
+                                           f"of shape {leaf.shape} produced {'NaN' if np.isnan(total).any() else 'inf'}")
     with _leaf_lock:
         for leaf, g in grads.items():
             if leaf.requires_grad:
                 _accumulate(leaf, g, owners[id(g)] == 1 and type(g) is _ndarray and g.base is None)
-                if anomaly:
-                    _check_finite(leaf.grad, "accumulate into .grad", 0)
         for t, g in retained.items():
             _accumulate(t, g, False)  # g also flowed on to the inputs: the retained copy must be its own
 
@@ -289,6 +297,9 @@ def node_vjp(t: Tensor, grad: Any) -> tuple:
     ndarrays summed to each input's shape, None for inputs that get no gradient. Nothing is recorded."""
     if t._op is None:
         return ()
+    if t._saved is RELEASED:
+        raise RuntimeError(f"vjp: the values '{t._op.name}' needs were released by a backward() without "
+                           "retain_graph=True; call backward(retain_graph=True) to keep them")
     g = as_array(grad, dtype=t.dtype, copy=False)
     if g.shape != t.shape:
         raise ValueError(f"vjp: gradient has shape {g.shape}, but the output of '{t._op.name}' has shape {t.shape}")

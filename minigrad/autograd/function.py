@@ -299,9 +299,10 @@ class FunctionCtx:
 
 
 def _sums_to(gshape: tuple, shape: tuple) -> bool:
-    """True when a gradient of `gshape` is `shape` broadcast, so summing it back gives `shape`."""
+    """True when a gradient of `gshape` fits an input of `shape`: `shape` broadcast (summed back to it),
+    or broadcasting up to it (a gradient constant along some axes)."""
     try:
-        return np.broadcast_shapes(gshape, shape) == gshape
+        return np.broadcast_shapes(gshape, shape) in (gshape, shape)
     except ValueError:  # the shapes do not even broadcast
         return False
 

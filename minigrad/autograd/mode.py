@@ -9,10 +9,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _ModeState(threading.local):
-    """Per-thread flags; class attributes are each new thread's defaults."""
+    """Per-thread flags; class attributes are each new thread's defaults. `saved` stacks the values to
+    restore, so one context-manager object may be entered again while active, or by several threads."""
 
     grad_enabled = True
     anomaly = False
+
+    def __init__(self) -> None:
+        self.saved: list = []
 
 
 state = _ModeState()
@@ -29,18 +33,16 @@ class _GradMode:
     enabled = True
 
     def __enter__(self) -> None:
-        self._prev = state.grad_enabled
+        state.saved.append(state.grad_enabled)
         state.grad_enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        state.grad_enabled = self._prev
+        state.grad_enabled = state.saved.pop()
 
     def __call__(self, fn: F) -> F:
-        mode = type(self)
-
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with mode():
+            with self:
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -69,8 +71,8 @@ class detect_anomaly:
     """Make backward raise RuntimeError naming the op whose derivative produced NaN or inf."""
 
     def __enter__(self) -> None:
-        self._prev = state.anomaly
+        state.saved.append(state.anomaly)
         state.anomaly = True
 
     def __exit__(self, *exc: object) -> None:
-        state.anomaly = self._prev
+        state.anomaly = state.saved.pop()

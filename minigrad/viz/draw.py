@@ -40,8 +40,6 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-import graphviz
-
 from ..tensor import Tensor
 from . import describe as D
 from .argnames import argument_name
@@ -62,6 +60,12 @@ _INSTALL_HINT = ("install Graphviz: `sudo apt-get install graphviz` (Debian/Ubun
 __all__ = ["draw_graph", "render_graph", "tensor_role", "GraphvizNotFoundError", "ROLE_STYLES"]
 
 
+def graphviz_package() -> Any:
+    """The `graphviz` Python package, imported on first use: `import minigrad` needs numpy only."""
+    import graphviz
+    return graphviz
+
+
 class GraphvizNotFoundError(RuntimeError):
     """Graphviz's `dot` program, needed to render a graph to an image, is not installed."""
 
@@ -69,7 +73,7 @@ class GraphvizNotFoundError(RuntimeError):
 def draw_graph(*roots: Any, show_data: bool = False, show_grad: bool = True,
                params: Any = None, rankdir: str = "LR", max_nodes: Optional[int] = None,
                clusters: Optional[ModuleTracer] = None, legend: bool = True,
-               layout: str = "auto") -> graphviz.Digraph:
+               layout: str = "auto") -> "graphviz.Digraph":
     """Digraph of everything `roots` were computed from: a node per tensor and per op, edges input -> op -> output.
 
     `params`: names for tensors (a dict name -> tensor, pairs such as `model.named_parameters()`, or a
@@ -113,13 +117,13 @@ def render_graph(*roots: Any, path: Union[str, "os.PathLike[str]"], format: str 
     return path
 
 
-def run_dot(dot: graphviz.Digraph, format: str, caller: str) -> bytes:
+def run_dot(dot: "graphviz.Digraph", format: str, caller: str) -> bytes:
     """Graphviz's output for `dot` in `format`; a clear error when the `dot` program is missing or fails."""
     try:
         return dot.pipe(format=format)
-    except graphviz.ExecutableNotFound as e:
+    except graphviz_package().ExecutableNotFound as e:
         raise GraphvizNotFoundError(f"{caller}: Graphviz's `dot` program was not found; {_INSTALL_HINT}") from e
-    except graphviz.CalledProcessError as e:
+    except graphviz_package().CalledProcessError as e:
         err = (e.stderr or b"").decode(errors="replace").strip()
         raise RuntimeError(f"{caller}: `dot -T{format}` failed: {err or e}") from e
 
@@ -217,7 +221,7 @@ def tensor_role(t: Tensor, is_root: bool, in_params: bool) -> str:
 
 def build_digraph(plan: Plan, *, show_data: bool = False, show_grad: bool = True, rankdir: str = "LR",
                   clusters: Optional[ModuleTracer] = None, legend: bool = True, layout: str = "auto",
-                  tooltips: bool = True) -> graphviz.Digraph:
+                  tooltips: bool = True) -> "graphviz.Digraph":
     """The DOT graph of a plan: nodes (in module boxes when traced), edges, the legend."""
     attrs = {it.key: node_attrs(it, plan, show_data, show_grad) for it in plan.kept}
     edges = _edges(plan)
@@ -233,7 +237,7 @@ def build_digraph(plan: Plan, *, show_data: bool = False, show_grad: bool = True
                                  {k: label_size(_label_lines(a), a.get("shape") == "ellipse") for k, a in attrs.items()},
                                  rankdir)
     graph_attr = {"rankdir": rankdir, "tooltip": "minigrad graph"} if tooltips else {"rankdir": rankdir}
-    dot = graphviz.Digraph("minigrad", graph_attr=graph_attr,
+    dot = graphviz_package().Digraph("minigrad", graph_attr=graph_attr,
                            node_attr={"fontname": "Helvetica", "fontsize": "10"},
                            edge_attr={"arrowsize": "0.6", "color": "#495057"})
     _place_nodes(dot, list(attrs), attrs, _owners(plan, clusters) if clusters is not None else {}, clusters)
@@ -283,7 +287,7 @@ def is_nan_origin(fn: Any) -> bool:
 
 def _dot_text(lines: List[str]) -> str:
     """Lines as one DOT escString: user backslashes kept literal, `\\n` between lines, never HTML."""
-    return graphviz.nohtml("\\n".join(ln.replace("\\", "\\\\") for ln in lines))
+    return graphviz_package().nohtml("\\n".join(ln.replace("\\", "\\\\") for ln in lines))
 
 
 def _label_lines(attrs: Dict[str, str]) -> List[str]:
@@ -314,7 +318,7 @@ def _edges(plan: Plan) -> List[Tuple[str, str, Dict[str, str]]]:
 
 # ----------------------------------------------------------------------------- module boxes
 
-def _place_nodes(dot: graphviz.Digraph, keys: List[str], attrs: Dict[str, Dict[str, str]],
+def _place_nodes(dot: "graphviz.Digraph", keys: List[str], attrs: Dict[str, Dict[str, str]],
                  owners: Dict[str, ModuleCall], tracer: Optional[ModuleTracer]) -> None:
     """Add the nodes, inside nested module boxes when traced."""
     members: Dict[int, List[str]] = {}
@@ -333,9 +337,9 @@ def _place_nodes(dot: graphviz.Digraph, keys: List[str], attrs: Dict[str, Dict[s
         while call is not None and call.index not in needed:
             needed[call.index] = call
             call = call.parent
-    boxes: Dict[int, graphviz.Digraph] = {}
+    boxes: Dict[int, "graphviz.Digraph"] = {}
     for call in sorted(needed.values(), key=lambda c: -c.depth):  # innermost first
-        box = graphviz.Digraph(f"cluster_{call.index}")
+        box = graphviz_package().Digraph(f"cluster_{call.index}")
         box.attr(label=call.label, tooltip=f"{call.label}: module call #{call.index + 1}", style="rounded,dashed",
                  color="#868e96", fontname="Helvetica", fontsize="11", labeljust="l")
         for key in members.get(call.index, []):

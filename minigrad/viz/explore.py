@@ -15,12 +15,11 @@ import re
 from importlib import resources
 from typing import Any, Dict, List, Optional, Union
 
-import graphviz
-
 from ..tensor import Tensor
 from . import describe as D
 from .argnames import argument_name
-from .draw import GraphvizNotFoundError, Plan, build_digraph, is_nan_origin, plan_graph, run_dot, write_atomic
+from .draw import (GraphvizNotFoundError, Plan, build_digraph, graphviz_package, is_nan_origin, plan_graph, run_dot,
+                   write_atomic)
 from .replay import Replay, replay_backward
 from .styles import LEGEND, ROLE_STYLES
 from .summaries import summarize
@@ -151,7 +150,7 @@ def graph_svg(plan: Plan) -> Optional[str]:
         svg = run_dot(dot, "svg", "explore").decode("utf-8")
     except GraphvizNotFoundError:
         return None
-    except (RuntimeError, graphviz.ExecutableNotFound):
+    except (RuntimeError, graphviz_package().ExecutableNotFound):
         return None  # the page lays the graph out itself
     svg = svg[svg.index("<svg"):]
     return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
