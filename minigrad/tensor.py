@@ -100,8 +100,17 @@ class Tensor(NodeSlots):
         return self._data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> "SizeInt":
+        """The number of elements (numpy's `size`); also callable as PyTorch's `size(dim=None)`."""
+        return SizeInt(self._data.size, self._data.shape)
+
+    def numel(self) -> int:
+        """The number of elements."""
         return self._data.size
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's name for ndim)."""
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
@@ -196,6 +205,15 @@ class Tensor(NodeSlots):
         self._version += 1
         _graph.note_write(self._data)
 
+    def __format__(self, spec: str) -> str:
+        """`f"{t:.3f}"` formats a one-element tensor's value; an empty spec gives repr()."""
+        if not spec:
+            return repr(self)
+        if self._data.size != 1:
+            raise TypeError(f"format: only a one-element tensor can be formatted with {spec!r}, got shape "
+                            f"{self._data.shape}; format t.item() or t.tolist()")
+        return format(self._data.item(), spec)
+
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise ValueError(f"bool: the truth value of a tensor of shape {self._data.shape} is ambiguous")
@@ -229,6 +247,23 @@ class Tensor(NodeSlots):
 
     # Operators and op methods (exp, sum, reshape, ...) are bound from the ops' public tables at the
     # bottom of this file: each is exactly one op, defined once in minigrad.ops.
+
+
+class SizeInt(int):
+    """An element count that is also callable as PyTorch's `size()`: `t.size` == 6, `t.size()` == (2, 3),
+    `t.size(1)` == 3."""
+
+    def __new__(cls, n: int, shape: tuple) -> "SizeInt":
+        obj = super().__new__(cls, n)
+        obj.shape = shape
+        return obj
+
+    def __call__(self, dim: Optional[int] = None) -> Any:
+        if dim is None:
+            return self.shape
+        if not -len(self.shape) <= dim < len(self.shape):
+            raise IndexError(f"size: dim {dim} is out of range for a tensor with {len(self.shape)} dimensions")
+        return self.shape[dim]
 
 
 RETAIN = _graph._Marker("RETAIN")  # in `_hooks`: keep this non-leaf's gradient in `.grad` (retain_grad)

@@ -7,6 +7,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad import ops
+from minigrad.ops import inplace
 from op_registry import OpSpec, any_shape, axis_params, broadcast_shapes, single
 
 # elements on a 0.1 grid: distinct values are at least 0.1 apart, so no two can tie under a 1e-6 step
@@ -113,6 +114,13 @@ def _swapaxes_params(shapes):
     return st.tuples(st.integers(-nd, nd - 1), st.integers(-nd, nd - 1)).map(lambda t: {"axis1": t[0], "axis2": t[1]})
 
 
+def _np_norm(x, p, axis, keepdims):
+    a = np.abs(x)
+    if p == np.inf:
+        return np.max(a, axis=axis, keepdims=keepdims)
+    return np.sum(a ** p, axis=axis, keepdims=keepdims) ** (1 / p)
+
+
 def _np_squeeze(x, axis=None):
     return np.squeeze(x, axis=axis)
 
@@ -172,6 +180,14 @@ ROWS = [
            elements=(grid,), unique=True),
     OpSpec("min", lambda x, **p: mg.min(x, **p), lambda x, **p: np.min(x, **p), params=axis_params,
            elements=(grid,), unique=True),
+    OpSpec("norm", lambda x, **p: x.norm(**p), _np_norm,
+        params=lambda shapes: st.fixed_dictionaries({"p": st.sampled_from([2, 1, 3, np.inf]),
+                                                     "axis": st.none() if not shapes[0] else st.sampled_from(
+                                                         [None] + list(range(len(shapes[0])))),
+                                                     "keepdims": st.booleans()}),
+        elements=(grid_offset,), unique=True),
+    OpSpec("norm", lambda x, **p: x.norm(2, **p), lambda x, **p: _np_norm(x, 2, **p), params=axis_params,
+           elements=(grid_offset,), variant="2"),  # the p = 2 primitive (its gradient is 0 at the zero vector)
     OpSpec("logsumexp", lambda x, **p: mg.logsumexp(x, **p), _np_logsumexp, params=axis_params),
     OpSpec("var", lambda x, **p: mg.var(x, **p), lambda x, **p: np.var(x, **p), params=_var_params),
     # std is not differentiable at zero variance: every reduced slice holds >= 2 distinct values
@@ -180,9 +196,9 @@ ROWS = [
            elements=(grid,), unique=True),
     # shape ops
     OpSpec("reshape", lambda x, shape: x.reshape(shape), lambda x, shape: np.reshape(x, shape),
-           params=_reshape_params),
+           params=_reshape_params, aliases=("view",)),
     OpSpec("transpose", lambda x, axes: x.transpose(*(axes or ())), lambda x, axes: np.transpose(x, axes),
-           params=_transpose_params),
+           params=_transpose_params, aliases=("permute",)),
     OpSpec("transpose", lambda x: x.T, lambda x: x.T, variant="T"),
     OpSpec("swapaxes", lambda x, **p: x.swapaxes(**p), lambda x, **p: np.swapaxes(x, **p),
            shapes=single(any_shape(min_dims=1)), params=_swapaxes_params),
@@ -191,7 +207,12 @@ ROWS = [
     OpSpec("unsqueeze", lambda x, axis: x.unsqueeze(axis), lambda x, axis: np.expand_dims(x, axis),
            params=_unsqueeze_params),
     OpSpec("broadcast_to", lambda x, shape: x.broadcast_to(shape), lambda x, shape: np.broadcast_to(x, shape),
-           params=_broadcast_params),
+           params=_broadcast_params, aliases=("expand",)),
+    OpSpec("clone", lambda x: x.clone(), np.copy),
+    # in-place ops record these when a graph can see the tensor they modify (tests/test_inplace.py)
+    OpSpec("fill", lambda x: inplace.fill(x, 2.5), lambda x: np.full_like(x, 2.5)),
+    OpSpec("copy", lambda x, src: inplace.copy_from(x, src), lambda x, src: np.broadcast_to(src, x.shape).copy(),
+           arity=2, shapes=broadcast_shapes(2).map(lambda s: (np.broadcast_shapes(*s), s[1]))),
     OpSpec("getitem", lambda x, index: x[index], lambda x, index: x[index], params=_basic_index),
     OpSpec("getitem", lambda x, index: x[index], lambda x, index: x[index], variant="int_array",
            shapes=single(any_shape(min_dims=1)), params=_int_array_index),

@@ -69,7 +69,7 @@ def inputs_of(t: NodeSlots) -> tuple:
 
 epoch = 0  # advanced by every in-place write; a node records the epoch it was made in
 _written: dict = {}  # id(owner buffer) -> (epoch of its last in-place write, weak reference to it)
-_write_lock = threading.Lock()
+_write_lock = threading.RLock()  # re-entrant: a weakref callback may run while it is held
 
 
 def _owner(array: np.ndarray) -> Any:
@@ -81,20 +81,26 @@ def _owner(array: np.ndarray) -> Any:
 
 def note_write(array: np.ndarray) -> None:
     """Record that `array`'s memory was just modified in place (call after every in-place write)."""
+    note_writes((array,))
+
+
+def note_writes(arrays: Any) -> None:
+    """`note_write` for several arrays at once (an optimizer step): one new epoch for all of them."""
     global epoch
-    owner = _owner(array)
-    key = id(owner)
     with _write_lock:
         epoch += 1
-        old = _written.get(key)
-        if old is not None and old[1]() is owner:
-            _written[key] = (epoch, old[1])
-            return
-        try:
-            ref = weakref.ref(owner, lambda r, key=key: _forget(key, r))
-        except TypeError:  # not weak-referenceable: a dead owner's id could be reused, but never by an older array
-            ref = lambda owner=owner: owner  # noqa: E731
-        _written[key] = (epoch, ref)
+        for array in arrays:
+            owner = array if array.base is None else _owner(array)
+            key = id(owner)
+            old = _written.get(key)
+            if old is not None and old[1]() is owner:
+                _written[key] = (epoch, old[1])
+                continue
+            try:
+                ref = weakref.ref(owner, lambda r, key=key: _forget(key, r))
+            except TypeError:  # not weak-referenceable: keep it alive instead (its id cannot be reused)
+                ref = lambda owner=owner: owner  # noqa: E731
+            _written[key] = (epoch, ref)
 
 
 def _forget(key: int, ref: Any) -> None:

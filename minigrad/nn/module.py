@@ -17,6 +17,8 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 import numpy as np
 
+from ..autograd.graph import note_write
+from ..ops.inplace import written
 from ..autograd.mode import no_grad
 from ..tensor import Tensor, get_default_dtype
 from .utils import _zero_grads
@@ -303,6 +305,7 @@ class Module:
                     buf = owner._buffers[name]
                     if buf.flags.writeable:
                         np.copyto(buf, arr, casting="unsafe")
+                        note_write(buf)
                     else:
                         owner.__setattr__(name, arr.astype(buf.dtype, copy=True))
         return LoadResult(missing, unexpected)
@@ -665,5 +668,6 @@ def _copy_into(p: Parameter, arr: np.ndarray) -> None:
     """Write `arr` into p's array in place (cast to p's dtype); replace the array only if it is read-only."""
     if p.data.flags.writeable:
         np.copyto(p.data, arr, casting="unsafe")
+        written(p)
     else:
         p.data = np.array(arr, dtype=p.data.dtype, copy=True)

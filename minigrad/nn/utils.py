@@ -12,6 +12,7 @@ from typing import Any, Iterable, List, Union
 import numpy as np
 
 from ..autograd.mode import no_grad
+from ..ops.inplace import written
 from ..tensor import Tensor, _wrap, get_default_dtype
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -121,9 +122,11 @@ def _vector_norm(a: np.ndarray, p: float) -> np.floating:
 
 
 def _write(g: Tensor, values: Any) -> None:
-    """Write `values` into the gradient's own array (a read-only one is replaced by a writable copy)."""
+    """Write `values` into the gradient's own array (a read-only one is replaced by a writable copy);
+    either way an in-place write, so its version is bumped (see minigrad.autograd.graph)."""
     if g.data.flags.writeable:
         np.copyto(g.data, values, casting="unsafe")
+        written(g)
     else:
         g.data = np.array(np.broadcast_to(values, g.shape), dtype=g.dtype)
 

@@ -111,5 +111,5 @@ PUBLIC = (
     ("exp", exp, "T M"), ("log", log, "T M"), ("sqrt", sqrt, "T M"), ("abs", abs, "T M"),
     ("sin", sin, "T M"), ("cos", cos, "T M"), ("tan", tan, "T M"), ("sign", sign, "T F"),
     ("maximum", maximum, "T M"), ("minimum", minimum, "T M"), ("where", where, "M"),
-    ("clip", clip_public, "T M"), ("clamp", clip_public, "T M"), ("astype", astype, "T"),
+    ("clip", clip_public, "T M"), ("clamp", clip_public, "T M"), ("astype", astype, "T"), ("pow", pow, "T"),
 )

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import unary
-from .elementwise import exp, sqrt
+from .elementwise import abs, exp, sqrt, where
 from .shape import broadcast_to, reshape
 
 
@@ -128,9 +128,40 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
     return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
 
 
+def _norm2(x, axis=None, keepdims=False):
+    return np.sqrt(np.add.reduce(x * x, axis=axis, keepdims=keepdims))
+
+
+def _norm2_grad(g, y, x, axis=None, keepdims=False):
+    """d‖x‖/dx = x/‖x‖, taken as 0 where the norm is 0 (the subgradient PyTorch uses)."""
+    yk = expand_reduced(y, x.shape, axis, keepdims)
+    zero = yk == 0
+    return expand_reduced(g, x.shape, axis, keepdims) * where(zero, 0.0, x / where(zero, 1.0, yk))
+
+
+_norm2_op = unary("norm", _norm2, _norm2_grad)
+
+
+def norm(x: Any, p: Any = 2, axis: Any = None, keepdims: bool = False) -> Any:
+    """The p-norm over `axis` (all axes when None): (Σ|x|^p)^(1/p); p = inf, -inf: max, min of |x|."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"norm: p must be a number (2, 1, inf, ...), got {p!r}")
+    if p == 2:
+        return _norm2_op(x, axis=axis, keepdims=keepdims)
+    if p == 1:
+        return sum(abs(x), axis=axis, keepdims=keepdims)
+    if p == math.inf:
+        return max(abs(x), axis=axis, keepdims=keepdims)
+    if p == -math.inf:
+        return min(abs(x), axis=axis, keepdims=keepdims)
+    if p <= 0:
+        raise ValueError(f"norm: p must be positive or ±inf, got {p}")
+    return sum(abs(x) ** p, axis=axis, keepdims=keepdims) ** (1 / p)
+
+
 #: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
 PUBLIC = (
     ("sum", sum, "T M"), ("mean", mean, "T M"), ("max", max, "T M"), ("min", min, "T M"),
     ("logsumexp", logsumexp, "T M"), ("var", var, "T M"), ("std", std, "T M"),
-    ("argmax", argmax, "T M"), ("argmin", argmin, "T M"),
+    ("argmax", argmax, "T M"), ("argmin", argmin, "T M"), ("norm", norm, "T"),
 )

@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
+from ..autograd.graph import note_writes
 from ..autograd.mode import enable_grad
 from ..nn.utils import _zero_grads
 from ..tensor import Tensor
@@ -148,6 +149,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         i = 0
+        updated = []
         state, work, checked = self.state, self._work, self._checked
         for k, group in enumerate(self.param_groups):
             # Hyperparameters edited since the last step (a scheduler, a user) are validated once.
@@ -159,8 +161,8 @@ class Optimizer:
             for p in group["params"]:
                 grad = p.grad
                 if grad is not None:
-                    arr = p.data
-                    g = grad.data if isinstance(grad, Tensor) else grad
+                    arr = p._data
+                    g = grad._data if isinstance(grad, Tensor) else grad
                     if g.shape != arr.shape:
                         raise RuntimeError(f"{type(self).__name__}.step: parameter {i} has shape {arr.shape} "
                                            f"but its grad has shape {g.shape}")
@@ -171,7 +173,11 @@ class Optimizer:
                     if st is None:
                         st = state[i] = {}
                     self._update(arr, g, w, st, *hyper)
+                    updated.append(p)
                 i += 1
+        for p in updated:  # in-place writes: versions bumped, buffers stamped (see minigrad.autograd.graph)
+            p._version += 1
+        note_writes([p._data for p in updated])
         return loss
 
     def _check_group(self, group: Dict[str, Any], k: int) -> None:
