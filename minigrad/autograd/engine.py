@@ -150,7 +150,8 @@ def _compute(roots: Sequence[Tensor], root_grads: Sequence[Any], create_graph: b
                 needed.add(t)
     retained: dict = {}
     found: dict = {}
-    taps = {t: _tap(t, retained, found, wanted, create_graph) for t in order if t._hooks or t in wanted}
+    taps = {t: _tap(t, retained, found, wanted, create_graph) for t in order if t._hooks}
+    taps.update((t, _tap(t, retained, found, wanted, create_graph)) for t in wanted if t._op is not None)
     grads: dict = {}
     for r, g in zip(roots, root_grads):
         grads[r] = g if r not in grads else grads[r] + g
@@ -215,9 +216,10 @@ def _accumulate(t: Tensor, g: Any, owned: bool) -> None:
 
 
 def _release(order: list) -> None:
-    """After a backward without retain_graph: each op drops what its rules needed (saved values)."""
+    """After a backward without retain_graph: every node drops what its rules needed (its saved values;
+    a custom Function's saved tensors live there too), and a second backward through it will say so."""
     for t in order:
-        t._op.release(t)
+        t._saved = RELEASED
 
 
 def _as_grad(value: Any, like: Tensor, create_graph: bool, what: str) -> Any:

@@ -52,10 +52,6 @@ class Op:
         self.rules = tuple(rules)
         self.saves = saves
 
-    def release(self, t: Tensor) -> None:
-        """Drop what backward needed once it has run without retain_graph (the forward's saved values)."""
-        t._saved = RELEASED
-
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
@@ -84,7 +80,8 @@ def explain(e: Exception, name: str, args: tuple) -> Exception:
         except ValueError:
             return ValueError(f"{name}: shapes {' and '.join(map(str, shapes))} do not broadcast")
     where = f" (input shapes {', '.join(map(str, shapes))})" if args else ""
-    return type(e)(f"{name}: {msg}{where}") if isinstance(e, (ValueError, TypeError, IndexError)) else e
+    named = (ValueError, TypeError, IndexError, RuntimeWarning)  # a RuntimeWarning here: warnings are errors
+    return type(e)(f"{name}: {msg}{where}") if isinstance(e, named) else e
 
 
 # The one definition of recording, for an op with inputs x0 ... x{n-1} and the forward's other parameters
@@ -98,7 +95,7 @@ def {name}({xs}{attr_params}):
     if not {t_i}: {x_i} = operand({x_i})
     try:
         y = forward({data_xs}{attr_args})
-    except (ValueError, TypeError, IndexError, ZeroDivisionError) as e:
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, RuntimeWarning) as e:
         raise explain(e, name, ({xs},)) from None
     {unpack_saved}
     if type(y) is not ndarray:
@@ -192,7 +189,8 @@ def _generate(name: str, forward: Callable, op: Op, n: int) -> Callable:
         any_requires_grad=" or ".join(f"({t} and {x}.requires_grad)" for t, x in zip(ts, xs)),
         encoded=f"{xs[0]}, NO_INPUT" if n == 1 else ", ".join(xs) if n == 2 else f"({', '.join(xs)},), MANY_INPUTS",
         attrs=attrs)
-    exec(compile(source, f"<minigrad recording of {name} with {n} inputs>", "exec"), scope)
+    # the file name is what numpy's RuntimeWarnings from a ufunc forward point at: "<minigrad op log>:7"
+    exec(compile(source, f"<minigrad op {name}>", "exec"), scope)
     fn = scope[name]
     fn.__signature__ = _signature(fn, _input_names(op, forward, n))
     return fn
@@ -267,7 +265,10 @@ def binary(name: str, forward: Callable, rule_a: Optional[Callable], rule_b: Opt
 # --------------------------------------------------------------------------- custom functions
 
 class FunctionCtx:
-    """The `ctx` passed to a custom Function: save what backward needs, read it back as Tensors."""
+    """The `ctx` passed to a custom Function: save what backward needs, read it back as Tensors.
+
+    Saved values are kept by the graph node (its `_saved` slot, like any op's), so a backward without
+    retain_graph releases them the same way; ctx holds them only while forward or backward runs."""
 
     def __init__(self, needs_input_grad: tuple) -> None:
         self._saved: Any = ()
@@ -282,9 +283,6 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple:
         """Saved values as Tensors: an input's or the output's array comes back as that very tensor,
         so a backward written with Tensor ops can itself be differentiated."""
-        if self._saved is RELEASED:
-            raise RuntimeError("saved_tensors: they were released by an earlier backward; "
-                               "pass retain_graph=True to backward through the graph again")
         return tuple(self._as_tensor(s) for s in self._saved)
 
     def _as_tensor(self, s: Any) -> Any:
@@ -313,21 +311,18 @@ class FunctionOp(Op):
     __slots__ = ("fn",)
 
     def __init__(self, fn: type) -> None:
-        super().__init__(fn.__name__, ())
+        super().__init__(fn.__name__, (), saves=True)  # ctx.save_for_backward's values go to the node
         self.fn = fn
         self.backward = self.function_backward
 
     def function_backward(self, t: Tensor, g: Any, inputs: tuple, needed: Optional[set], create_graph: bool) -> list:
         ctx = t._attrs["ctx"]
-        if ctx._saved is RELEASED:
-            raise RuntimeError(f"{self.name}: backward through the graph a second time, but its saved values "
-                               "were released; pass retain_graph=True to the first backward")
         gt = g if isinstance(g, Tensor) else _wrap(_asarray(g))
-        ctx._inputs, ctx._output = inputs, t
+        ctx._inputs, ctx._output, ctx._saved = inputs, t, t._saved
         try:
             grads = self.fn.backward(ctx, gt)
         finally:
-            ctx._inputs, ctx._output = (), None
+            ctx._inputs, ctx._output, ctx._saved = (), None, ()
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(inputs):
@@ -349,9 +344,6 @@ class FunctionOp(Op):
             out.append(gi)
         return out
 
-    def release(self, t: Tensor) -> None:
-        t._saved = RELEASED
-        t._attrs["ctx"]._saved = RELEASED
 
 
 class Function:
@@ -381,13 +373,15 @@ class Function:
         ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
         ctx._inputs = args
         try:
-            y = fn(*args, ctx=ctx)
+            if not any(isinstance(a, Tensor) for a in args):  # plain data in: a constant tensor out
+                return _wrap(cls._run_forward(*args, ctx=ctx)[0])
+            return fn(*args, ctx=ctx)
         finally:
-            ctx._inputs = ()
-        return y if isinstance(y, Tensor) else _wrap(_asarray(y))
+            ctx._inputs, ctx._saved = (), ()
 
     @classmethod
-    def _run_forward(cls, *datas: Any, ctx: FunctionCtx) -> np.ndarray:
+    def _run_forward(cls, *datas: Any, ctx: FunctionCtx) -> tuple:
+        """(output, saved values) of the user's forward, for the recording (which keeps the saved values)."""
         with no_grad():
             y = cls.forward(ctx, *datas)
-        return y._data if isinstance(y, Tensor) else _asarray(y)
+        return (y._data if isinstance(y, Tensor) else _asarray(y)), ctx._saved

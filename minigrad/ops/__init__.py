@@ -38,14 +38,17 @@ def accepts_aliases(name: str, fn: Callable) -> Callable:
     if not any(ALIASES[a] in params for a in ALIASES):
         return fn
 
-    @functools.wraps(fn)
-    def translated(*args: Any, **kwargs: Any) -> Any:
+    def translate(kwargs: dict) -> dict:
         for alias, word in ALIASES.items():
             if alias in kwargs:
                 if word in kwargs:
                     raise TypeError(f"{name}: got both '{word}' and its PyTorch spelling '{alias}'; give one")
                 kwargs[word] = kwargs.pop(alias)
-        return fn(*args, **kwargs)
+        return kwargs
+
+    @functools.wraps(fn)
+    def translated(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **translate(kwargs)) if kwargs else fn(*args)
     return translated
 
 
