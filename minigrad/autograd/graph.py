@@ -42,18 +42,17 @@ RELEASED = _Marker("RELEASED")  # _saved of a node whose backward ran without re
 
 
 class NodeSlots:
-    """The node storage every Tensor carries (a leaf has `_op` None and the other slots unset)."""
+    """The node storage every Tensor carries (a leaf has `_op` None and the other slots unset). The
+    recording functions (autograd.function) fill it: one input -> (x, NO_INPUT), two -> (a, b),
+    more -> ((x0, x1, ...), MANY_INPUTS)."""
 
     __slots__ = ("_op", "_in0", "_in1", "_attrs", "_saved", "_epoch")
 
 
-def encode_inputs(inputs: tuple) -> tuple:
-    """The (`_in0`, `_in1`) pair that stores `inputs`; `inputs_of` reverses it."""
-    if len(inputs) == 1:
-        return inputs[0], NO_INPUT
-    if len(inputs) == 2:
-        return inputs
-    return tuple(inputs), MANY_INPUTS
+def move_node(dst: NodeSlots, src: NodeSlots) -> None:
+    """Make `dst` the output of the node that made `src` (an in-place op re-homes a tensor's history)."""
+    dst._op, dst._in0, dst._in1 = src._op, src._in0, src._in1
+    dst._attrs, dst._saved, dst._epoch = src._attrs, src._saved, src._epoch
 
 
 def inputs_of(t: NodeSlots) -> tuple:

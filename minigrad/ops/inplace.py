@@ -87,8 +87,7 @@ def _recorded(t: Tensor, name: str, op: Callable, args: tuple, kwargs: dict, for
     previous = _wrap(t._data.copy())
     if t._op is not None and not forgets:  # `previous` becomes the node that made t: same op, same inputs
         previous.requires_grad = True
-        previous._op, previous._in0, previous._in1 = t._op, t._in0, t._in1
-        previous._attrs, previous._saved, previous._epoch = t._attrs, t._saved, t._epoch
+        _graph.move_node(previous, t)
     result = op(previous, *args, **kwargs)
     _store(t, result._data, name)
     written(t)
@@ -97,7 +96,7 @@ def _recorded(t: Tensor, name: str, op: Callable, args: tuple, kwargs: dict, for
         t.requires_grad = False
         return t
     t.requires_grad = True
-    t._op, t._in0, t._in1, t._attrs, t._saved = result._op, result._in0, result._in1, result._attrs, result._saved
+    _graph.move_node(t, result)
     t._epoch = _graph.epoch  # recorded now, after its own write
     return t
 
