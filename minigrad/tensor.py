@@ -308,7 +308,7 @@ def _wrap(data: np.ndarray) -> Tensor:
 
 
 def _record(data: np.ndarray, op: Any, in0: Any, in1: Any, attrs: Optional[dict], saved: Any = None) -> Tensor:
-    """Fast constructor for the output of a recorded op (inputs encoded as `graph.encode_inputs` does)."""
+    """Fast constructor for the output of a recorded op (inputs encoded as `graph.NodeSlots` describes)."""
     t = _new(Tensor)
     t._data = data
     t.grad = None
