@@ -2,7 +2,8 @@
 from .autograd.engine import grad
 from .autograd.function import Function, FunctionCtx
 from .autograd.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import arange, empty, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .creation import (arange, empty, eye, from_dlpack, full, ones, ones_like, rand, randn, tensor, zeros,
+                       zeros_like)
 from .functions import *  # noqa: F401,F403  (exp, sum, reshape, ...: every op public at the top level)
 from .rng import manual_seed
 from .serialization import load, save

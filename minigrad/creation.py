@@ -88,3 +88,12 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from minigrad's seeded generator."""
     return _make(generator().standard_normal(_shape_arg(shape)).astype(_float(dtype)), requires_grad)
+
+
+def from_dlpack(x: Any, requires_grad: bool = False) -> Tensor:
+    """A tensor sharing memory with `x`, any DLPack producer (a PyTorch or JAX array on the CPU, an ndarray)."""
+    try:
+        arr = np.from_dlpack(x)
+    except (AttributeError, TypeError, ValueError, BufferError, RuntimeError) as e:
+        raise TypeError(f"from_dlpack: cannot import a {type(x).__name__} through DLPack: {e}") from None
+    return _make(arr, requires_grad)

@@ -184,6 +184,13 @@ class Tensor(NodeSlots):
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
 
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """DLPack export of the data, zero-copy (`torch.from_dlpack(t)`, `np.from_dlpack(t)`)."""
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        return self._data.__dlpack_device__()
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

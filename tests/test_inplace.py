@@ -250,3 +250,29 @@ def test_writes_after_backward_or_to_other_tensors_are_fine():
     with mg.no_grad():
         w -= 0.1 * w.grad
     np.testing.assert_allclose(w.data, [0.8, 1.6])
+
+
+# --------------------------------------------------------------------------- DLPack
+
+def test_dlpack_round_trip_with_numpy_shares_memory():
+    t = mg.tensor([1.0, 2.0, 3.0])
+    a = np.from_dlpack(t)
+    assert np.shares_memory(a, t.data)
+    back = mg.from_dlpack(a)
+    assert np.shares_memory(back.data, t.data) and back.dtype == t.dtype
+    with mg.no_grad():
+        t.add_(1)
+    np.testing.assert_array_equal(back.data, [2.0, 3.0, 4.0])
+    with pytest.raises(TypeError, match="from_dlpack"):
+        mg.from_dlpack([1.0, 2.0])
+
+
+def test_dlpack_round_trip_with_torch():
+    torch = pytest.importorskip("torch")
+    t = mg.tensor(np.arange(6.0).reshape(2, 3))
+    pt = torch.from_dlpack(t)
+    assert pt.shape == (2, 3) and pt.dtype == torch.float64
+    pt[0, 0] = 42.0
+    assert t.data[0, 0] == 42.0
+    back = mg.from_dlpack(torch.ones(2, 2))
+    np.testing.assert_array_equal(back.data, np.ones((2, 2), dtype=np.float32))
