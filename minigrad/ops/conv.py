@@ -1,0 +1,294 @@
+"""Convolution and pooling on im2col / col2im, the textbook's trick.
+
+`im2col` lays every receptive field of an image batch x (N, C, H, W) out as one row of a matrix
+(N·OH·OW, C·KH·KW): rows ordered (n, oh, ow), columns (c, kh, kw), the order of a weight
+(OC, C, KH, KW) reshaped to (OC, C·KH·KW). A convolution is then one matrix product. `col2im` is
+its adjoint: it adds every row back into the window it came from (overlapping windows accumulate,
+padding is cut off). Being each other's transpose, each is the other's derivative, rule for rule,
+so everything built on them (conv2d, conv_transpose2d, max and average pooling) is differentiable
+to any order with no rule of its own.
+
+Geometry, per spatial axis, for kernel k, stride s, padding p and dilation d:
+the kernel spans d·(k − 1) + 1 pixels and OH = ⌊(H + 2p − d·(k − 1) − 1) / s⌋ + 1.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple, Union
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd.function import primitive
+from ..tensor import Tensor
+from .linalg import matmul
+from .reduce import max as _max, mean as _mean
+from .shape import reshape, transpose
+
+__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im"]
+
+Pair = Tuple[int, int]
+IntOrPair = Union[int, Tuple[int, int]]
+
+
+# --------------------------------------------------------------------------- argument checking
+
+def _pair(value: Any, name: str, op: str, low: int) -> Pair:
+    """An int or a pair of ints, each >= low, as a pair."""
+    items = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                                  for v in items):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(items) < low:
+        raise ValueError(f"{op}: {name} must be {'positive' if low else 'non-negative'}, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _geometry(op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> dict:
+    """The checked keyword attributes of im2col/col2im, each a pair."""
+    return {"kernel_size": _pair(kernel_size, "kernel_size", op, 1), "stride": _pair(stride, "stride", op, 1),
+            "padding": _pair(padding, "padding", op, 0), "dilation": _pair(dilation, "dilation", op, 1)}
+
+
+def _out_size(shape: tuple, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
+    """(OH, OW) of the windows over an image of `shape` (..., H, W); assumes the kernel fits."""
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                 for n, k, s, p, d in zip(shape[-2:], kernel_size, stride, padding, dilation))
+
+
+def _check_fits(op: str, shape: tuple, kernel_size: Pair, padding: Pair, dilation: Pair) -> None:
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    padded = tuple(n + 2 * p for n, p in zip(shape[-2:], padding))
+    if spans[0] > padded[0] or spans[1] > padded[1]:
+        dil = "" if dilation == (1, 1) else f" with dilation {dilation} spans {spans} and"
+        raise ValueError(f"{op}: kernel size {kernel_size}{dil} is larger than the padded input {padded} "
+                         f"(input shape {shape}, padding {padding})")
+
+
+def _image(x: Any, op: str, what: str = "input") -> Tensor:
+    """x as a Tensor of shape (N, C, H, W) with a float dtype."""
+    t = x if isinstance(x, Tensor) else Tensor(x)
+    if t.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-d {what} (N, C, H, W), got shape {t.shape}")
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a float {what}, got dtype {t.dtype}")
+    return t
+
+
+def _weight(w: Any, op: str, layout: str) -> Tensor:
+    t = w if isinstance(w, Tensor) else Tensor(w)
+    if t.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-d weight {layout}, got shape {t.shape}")
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a float weight, got dtype {t.dtype}")
+    return t
+
+
+def _bias(b: Any, channels: int, op: str) -> Optional[Tensor]:
+    if b is None:
+        return None
+    t = b if isinstance(b, Tensor) else Tensor(b)
+    if t.shape != (channels,):
+        raise ValueError(f"{op}: expected a bias of shape ({channels},) (one per output channel), got shape {t.shape}")
+    return t
+
+
+def _groups(groups: Any, op: str) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be positive, got {groups}")
+    return int(groups)
+
+
+def _divisible(op: str, what: str, n: int, groups: int, shape: tuple, shape_name: str) -> None:
+    if n % groups:
+        raise ValueError(f"{op}: {what} {n} ({shape_name} shape {shape}) is not divisible by groups {groups}")
+
+
+# --------------------------------------------------------------------------- the two primitives
+
+def _im2col(x, kernel_size, stride, padding, dilation, pad_value=0.0):
+    """(N·OH·OW, C·KH·KW): row (n, oh, ow) holds the window at (oh, ow), columns ordered (c, kh, kw)."""
+    n, c = x.shape[:2]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh, ow = _out_size(x.shape, kernel_size, stride, padding, dilation)
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    s_n, s_c, s_h, s_w = x.strides
+    # every window as a read-only view (no copy), then one copy into the row layout
+    windows = as_strided(x, (n, oh, ow, c, kh, kw), (s_n, s_h * sh, s_w * sw, s_c, s_h * dh, s_w * dw),
+                         writeable=False)
+    col = np.empty((n * oh * ow, c * kh * kw), dtype=x.dtype)
+    col.reshape(n, oh, ow, c, kh, kw)[...] = windows
+    return col
+
+
+def _col2im(col, input_shape, kernel_size, stride, padding, dilation):
+    """The adjoint of _im2col: add each row back into its window of a zero image of `input_shape`."""
+    n, c, h, w = input_shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh, ow = _out_size(input_shape, kernel_size, stride, padding, dilation)
+    windows = col.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (n, c, kh, kw, oh, ow)
+    img = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            img[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += windows[:, :, i, j]
+    return img[:, :, ph:ph + h, pw:pw + w] if ph or pw else img
+
+
+def _im2col_grad(g, y, x, pad_value=0.0, **geometry):
+    """d im2col: col2im of the gradient (padding cells are constants and get nothing)."""
+    return col2im_op(g, input_shape=tuple(x.shape), **geometry)
+
+
+def _col2im_grad(g, y, col, input_shape, **geometry):
+    """d col2im: im2col of the gradient, zero-padded."""
+    return im2col_op(g, **geometry)
+
+
+im2col_op = primitive("im2col", _im2col, _im2col_grad)
+col2im_op = primitive("col2im", _col2im, _col2im_grad)
+
+
+def im2col(x: Any, kernel_size: IntOrPair, stride: IntOrPair = 1, padding: IntOrPair = 0,
+           dilation: IntOrPair = 1) -> Tensor:
+    """The textbook's im2col: each KH×KW window of x (N, C, H, W) becomes a row of a (N·OH·OW, C·KH·KW)
+    matrix (rows (n, oh, ow), columns (c, kh, kw)), with zero padding; its derivative is col2im."""
+    t = x if isinstance(x, Tensor) else Tensor(x)
+    if t.ndim != 4:
+        raise ValueError(f"im2col: expected a 4-d input (N, C, H, W), got shape {t.shape}")
+    geo = _geometry("im2col", kernel_size, stride, padding, dilation)
+    _check_fits("im2col", t.shape, geo["kernel_size"], geo["padding"], geo["dilation"])
+    return im2col_op(t, **geo)
+
+
+def col2im(col: Any, input_shape: Tuple[int, int, int, int], kernel_size: IntOrPair, stride: IntOrPair = 1,
+           padding: IntOrPair = 0, dilation: IntOrPair = 1) -> Tensor:
+    """The textbook's col2im, im2col's adjoint: adds each row of col (N·OH·OW, C·KH·KW) back into its
+    window of a zero image of `input_shape` (N, C, H, W); overlaps accumulate, padding is dropped."""
+    t = col if isinstance(col, Tensor) else Tensor(col)
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
+    if (not isinstance(shape, tuple) or len(shape) != 4
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in shape)):
+        raise ValueError(f"col2im: input_shape must be 4 positive ints (N, C, H, W), got {input_shape!r}")
+    shape = tuple(int(v) for v in shape)
+    geo = _geometry("col2im", kernel_size, stride, padding, dilation)
+    _check_fits("col2im", shape, geo["kernel_size"], geo["padding"], geo["dilation"])
+    oh, ow = _out_size(shape, geo["kernel_size"], geo["stride"], geo["padding"], geo["dilation"])
+    (kh, kw), (n, c) = geo["kernel_size"], shape[:2]
+    expected = (n * oh * ow, c * kh * kw)
+    if t.shape != expected:
+        raise ValueError(f"col2im: col of shape {t.shape} does not match input_shape {shape} with kernel "
+                         f"{(kh, kw)}: expected (N·OH·OW, C·KH·KW) = {expected}")
+    return col2im_op(t, input_shape=shape, **geo)
+
+
+# --------------------------------------------------------------------------- convolution
+
+def _grouped_matmul(a: Any, b: Any, groups: int) -> Any:
+    """Per group g: a[:, g-th block of columns] @ b[g]; a is (M, G·K), b is (G, K, P); result (M, G·P)."""
+    m = a.shape[0]
+    blocks = transpose(reshape(a, shape=(m, groups, a.shape[1] // groups)), axes=(1, 0, 2))
+    out = matmul(blocks, b)  # (G, M, P)
+    return reshape(transpose(out, axes=(1, 0, 2)), shape=(m, groups * b.shape[2]))
+
+
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+           dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
+    """2-d convolution (cross-correlation, as PyTorch): y[n, o] = Σ_{c,i,j} w[o, c, i, j]·x_pad[n, c', s·h + d·i,
+    s·w + d·j] + b[o], c' running over o's group; computed as im2col(x) @ w.reshape(OC, −1)ᵀ.
+    x (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC,) -> (N, OC, OH, OW)."""
+    x = _image(x, "conv2d")
+    weight = _weight(weight, "conv2d", "(out_channels, in_channels // groups, kh, kw)")
+    groups = _groups(groups, "conv2d")
+    n, c = x.shape[:2]
+    oc, cg, kh, kw = weight.shape
+    _divisible("conv2d", "in_channels", c, groups, x.shape, "input")
+    _divisible("conv2d", "out_channels", oc, groups, weight.shape, "weight")
+    if cg * groups != c:
+        raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}), but weight of shape {weight.shape} "
+                         f"with groups={groups} expects {cg * groups} (= {cg} × {groups})")
+    bias = _bias(bias, oc, "conv2d")
+    geo = _geometry("conv2d", (kh, kw), stride, padding, dilation)
+    _check_fits("conv2d", x.shape, geo["kernel_size"], geo["padding"], geo["dilation"])
+    oh, ow = _out_size(x.shape, **geo)
+    col = im2col_op(x, **geo)  # (N·OH·OW, C·KH·KW)
+    if groups == 1:
+        y = matmul(col, reshape(weight, shape=(oc, cg * kh * kw)).T)
+    else:
+        w = transpose(reshape(weight, shape=(groups, oc // groups, cg * kh * kw)), axes=(0, 2, 1))
+        y = _grouped_matmul(col, w, groups)
+    if bias is not None:
+        y = y + bias
+    return transpose(reshape(y, shape=(n, oh, ow, oc)), axes=(0, 3, 1, 2))
+
+
+def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+                     output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1) -> Tensor:
+    """Transposed convolution (the derivative of conv2d with respect to its input, as PyTorch): every input
+    pixel scatters w[c, :, :, :]·x[n, c, h, w] into the output; computed as col2im(x-rows @ w.reshape(C, −1)).
+    x (N, C, H, W), weight (C, OC/groups, KH, KW), bias (OC,) -> (N, OC, OH, OW) with
+    OH = (H − 1)·s − 2p + d·(KH − 1) + output_padding + 1."""
+    x = _image(x, "conv_transpose2d")
+    weight = _weight(weight, "conv_transpose2d", "(in_channels, out_channels // groups, kh, kw)")
+    groups = _groups(groups, "conv_transpose2d")
+    n, c, h, w_ = x.shape
+    ci, og, kh, kw = weight.shape
+    _divisible("conv_transpose2d", "in_channels", c, groups, x.shape, "input")
+    if ci != c:
+        raise ValueError(f"conv_transpose2d: input has {c} channels (shape {x.shape}), but weight of shape "
+                         f"{weight.shape} expects {ci} (weight layout (in_channels, out_channels // groups, kh, kw))")
+    oc = og * groups
+    bias = _bias(bias, oc, "conv_transpose2d")
+    geo = _geometry("conv_transpose2d", (kh, kw), stride, padding, dilation)
+    out_pad = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
+    if out_pad[0] >= geo["stride"][0] or out_pad[1] >= geo["stride"][1]:
+        raise ValueError(f"conv_transpose2d: output_padding {out_pad} must be smaller than the stride {geo['stride']}")
+    out_hw = tuple((m - 1) * s - 2 * p + d * (k - 1) + op + 1 for m, s, p, d, k, op in
+                   zip((h, w_), geo["stride"], geo["padding"], geo["dilation"], (kh, kw), out_pad))
+    if min(out_hw) < 1:
+        raise ValueError(f"conv_transpose2d: the output would have spatial size {out_hw} (input shape {x.shape}, "
+                         f"weight {weight.shape}, stride {geo['stride']}, padding {geo['padding']}); "
+                         "padding is too large")
+    rows = reshape(transpose(x, axes=(0, 2, 3, 1)), shape=(n * h * w_, c))  # one row per input pixel
+    if groups == 1:
+        cols = matmul(rows, reshape(weight, shape=(c, og * kh * kw)))
+    else:
+        cols = _grouped_matmul(rows, reshape(weight, shape=(groups, c // groups, og * kh * kw)), groups)
+    y = col2im_op(cols, input_shape=(n, oc) + out_hw, **geo)
+    return y if bias is None else y + reshape(bias, shape=(1, oc, 1, 1))
+
+
+# --------------------------------------------------------------------------- pooling
+
+def _pool_geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -> dict:
+    geo = _geometry(op, kernel_size, kernel_size if stride is None else stride, padding, 1)
+    k, p = geo["kernel_size"], geo["padding"]
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
+    _check_fits(op, x.shape, k, p, (1, 1))
+    return geo
+
+
+def _pool(x: Tensor, reduce: Any, geo: dict, pad_value: float) -> Tensor:
+    """Reduce every window over its KH·KW elements: im2col, one reduction, back to (N, C, OH, OW)."""
+    n, c = x.shape[:2]
+    oh, ow = _out_size(x.shape, **geo)
+    kh, kw = geo["kernel_size"]
+    col = im2col_op(x, pad_value=pad_value, **geo)  # rows (n, oh, ow), columns (c, kh, kw)
+    pooled = reduce(reshape(col, shape=(n * oh * ow * c, kh * kw)), axis=1)
+    return transpose(reshape(pooled, shape=(n, oh, ow, c)), axes=(0, 3, 1, 2))
+
+
+def max_pool2d(x: Any, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0) -> Tensor:
+    """Max over each KH×KW window (stride defaults to kernel_size; padding counts as −inf). The gradient
+    goes to the window's maximum; ties split it evenly, as the max reduction does (PyTorch picks one)."""
+    x = _image(x, "max_pool2d")
+    return _pool(x, _max, _pool_geometry("max_pool2d", x, kernel_size, stride, padding), -np.inf)
+
+
+def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0) -> Tensor:
+    """Mean over each KH×KW window (stride defaults to kernel_size); zero padding counts in the mean, as
+    PyTorch's default count_include_pad=True."""
+    x = _image(x, "avg_pool2d")
+    return _pool(x, _mean, _pool_geometry("avg_pool2d", x, kernel_size, stride, padding), 0.0)
