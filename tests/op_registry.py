@@ -146,7 +146,7 @@ def _gather_rows() -> list:
     rows: list = []
     import rows_core
     rows += rows_core.ROWS
-    for module in ("rows_activations", "rows_losses"):
+    for module in ("rows_activations", "rows_losses", "rows_conv"):
         try:
             mod = __import__(module)
         except ModuleNotFoundError as e:

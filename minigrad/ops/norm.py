@@ -73,7 +73,8 @@ def batch_norm(x: Any, running_mean: Optional[Stat], running_var: Optional[Stat]
                bias: Any = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Per channel c (axis 1): (x − μ_c)/√(σ²_c + eps)·weight_c + bias_c. Training: μ, σ² of the batch (over N
     and the spatial axes; biased σ²), and running_mean/running_var, when given, are updated in place:
-    r ← (1 − momentum)·r + momentum·batch statistic (the variance unbiased). Eval: the running statistics."""
+    r ← (1 − momentum)·r + momentum·batch statistic (the variance unbiased). Eval: the running statistics,
+    taken as constants in x's dtype."""
     x = _float_input(x, "batch_norm")
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, ...), got shape {x.shape}")
@@ -103,7 +104,9 @@ def batch_norm(x: Any, running_mean: Optional[Stat], running_var: Optional[Stat]
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when training=False "
                              "(pass training=True to normalize with the batch statistics)")
-        y = (x - reshape(running_mean, shape=shape)) / sqrt(reshape(running_var, shape=shape) + eps)
+        mu, var = (np.asarray(s.data if isinstance(s, Tensor) else s, dtype=x.dtype).reshape(shape)
+                   for s in (running_mean, running_var))
+        y = (x - mu) / np.sqrt(var + eps)  # the running statistics are constants: no gradient reaches them
     return _affine(y, weight, bias, shape)
 
 
