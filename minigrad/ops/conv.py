@@ -32,8 +32,8 @@ IntOrPair = Union[int, Tuple[int, int]]
 
 # --------------------------------------------------------------------------- argument checking
 
-def _pair(value: Any, name: str, op: str, low: int) -> Pair:
-    """An int or a pair of ints, each >= low, as a pair."""
+def as_pair(value: Any, name: str, op: str, low: int) -> Pair:
+    """An int or a pair of ints, each >= low, as a pair (errors name `op` and `name`)."""
     items = value if isinstance(value, (tuple, list)) else (value, value)
     if len(items) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
                                   for v in items):
@@ -45,8 +45,8 @@ def _pair(value: Any, name: str, op: str, low: int) -> Pair:
 
 def _geometry(op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> dict:
     """The checked keyword attributes of im2col/col2im, each a pair."""
-    return {"kernel_size": _pair(kernel_size, "kernel_size", op, 1), "stride": _pair(stride, "stride", op, 1),
-            "padding": _pair(padding, "padding", op, 0), "dilation": _pair(dilation, "dilation", op, 1)}
+    return {"kernel_size": as_pair(kernel_size, "kernel_size", op, 1), "stride": as_pair(stride, "stride", op, 1),
+            "padding": as_pair(padding, "padding", op, 0), "dilation": as_pair(dilation, "dilation", op, 1)}
 
 
 def _out_size(shape: tuple, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
@@ -241,7 +241,7 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 
     oc = og * groups
     bias = _bias(bias, oc, "conv_transpose2d")
     geo = _geometry("conv_transpose2d", (kh, kw), stride, padding, dilation)
-    out_pad = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
+    out_pad = as_pair(output_padding, "output_padding", "conv_transpose2d", 0)
     if out_pad[0] >= geo["stride"][0] or out_pad[1] >= geo["stride"][1]:
         raise ValueError(f"conv_transpose2d: output_padding {out_pad} must be smaller than the stride {geo['stride']}")
     out_hw = tuple((m - 1) * s - 2 * p + d * (k - 1) + op + 1 for m, s, p, d, k, op in
