@@ -266,6 +266,43 @@ class Pooling:
         return col2im(dcol, self.x_shape, self.pool_h, self.pool_w, self.stride, self.pad)
 
 
+class OffsetPooling:
+    """Max pooling without im2col (not the book's; for comparison with minigrad's max_pool2d, which works this
+    way): the maximum of the KH·KW strided views of x, one per kernel offset; backward sends dy to each window's
+    maximum, split evenly among ties. Stride = kernel size, no padding."""
+
+    def __init__(self, pool_h: int, pool_w: int) -> None:
+        self.pool_h, self.pool_w = pool_h, pool_w
+        self.x: Optional[np.ndarray] = None
+        self.y: Optional[np.ndarray] = None
+
+    def _views(self, a: np.ndarray) -> list:
+        ph, pw = self.pool_h, self.pool_w
+        oh, ow = a.shape[2] // ph, a.shape[3] // pw
+        return [a[:, :, i:i + ph * (oh - 1) + 1:ph, j:j + pw * (ow - 1) + 1:pw] for i in range(ph) for j in range(pw)]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        views = self._views(x)
+        y = views[0].copy(order="K")
+        for v in views[1:]:
+            np.maximum(y, v, out=y)
+        self.x, self.y = x, y
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        hits = [v == self.y for v in self._views(self.x)]
+        ties = hits[0].astype(dout.dtype)
+        for hit in hits[1:]:
+            ties += hit
+        share = np.empty_like(self.y)
+        share[...] = dout  # in the layout of x's views
+        share /= ties
+        dx = np.zeros_like(self.x)
+        for view, hit in zip(self._views(dx), hits):
+            np.multiply(share, hit, out=view)
+        return dx
+
+
 class Flatten:
     """(N, C, H, W) -> (N, C·H·W), and back."""
 
@@ -283,11 +320,13 @@ class Flatten:
 class SimpleConvNet:
     """The textbook's SimpleConvNet: Convolution → Relu → Pooling(2×2, stride 2) → Affine → Relu → Affine,
     softmax cross-entropy; params W1 (FN, C, FH, FW), b1, W2 (FN·PH·PW, hidden), b2, W3, b3 (owned, updated in
-    place). The first Convolution skips the input gradient, as the MLP's first Affine does."""
+    place). The first Convolution skips the input gradient, as the MLP's first Affine does. `pooling="offsets"`
+    swaps the book's Pooling for OffsetPooling."""
 
-    def __init__(self, params: Dict[str, np.ndarray]) -> None:
+    def __init__(self, params: Dict[str, np.ndarray], pooling: str = "im2col") -> None:
         self.params = params
-        self.layers: List = [Convolution(params["W1"], params["b1"], input_grad=False), Relu(), Pooling(2, 2, stride=2),
+        pool = OffsetPooling(2, 2) if pooling == "offsets" else Pooling(2, 2, stride=2)
+        self.layers: List = [Convolution(params["W1"], params["b1"], input_grad=False), Relu(), pool,
                              Flatten(), Affine(params["W2"], params["b2"]), Relu(), Affine(params["W3"], params["b3"])]
         self.loss_layer = SoftmaxWithLoss()
         self.grads: Dict[str, np.ndarray] = {}

@@ -166,9 +166,9 @@ def _floor_net(key: str) -> Runner:
     return Runner(step, snapshot)
 
 
-def _floor_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
+def _floor_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS, pooling: str = "im2col") -> Runner:
     if key == "W7":
-        return _floor_convnet()
+        return _floor_convnet(pooling)
     if key in ("W1", "W2", "W5"):
         return _floor_net(key)
     if key == "W3":
@@ -461,9 +461,9 @@ def _w7_spec() -> dict:
     return dict(batches=[(X[i], T[i]) for i in range(8)], params=params)
 
 
-def _floor_convnet() -> Runner:
+def _floor_convnet(pooling: str = "im2col") -> Runner:
     s = _w7_spec()
-    net = floor.SimpleConvNet(s["params"])
+    net = floor.SimpleConvNet(s["params"], pooling)
     opt = floor.Adam(net.params, lr=W7_LR)
     next_batch, last = _cycle(s["batches"]), {}
 
@@ -543,7 +543,8 @@ _BUILDERS = {"floor": _floor_build, "minigrad": _mg_build, "torch": _torch_build
 
 
 def build(key: str, column: str, **options: Any) -> Runner:
-    """The runner of workload `key` (W1…W7) for `column` (floor, minigrad, torch); options: n (W4), steps (W3), variant (W6)."""
+    """The runner of workload `key` (W1…W7) for `column` (floor, minigrad, torch); options: n (W4), steps (W3), variant (W6),
+    pooling (W7's floor: "im2col", the book's, or "offsets")."""
     if key not in WORKLOADS:
         raise ValueError(f"build: unknown workload {key!r}; expected one of {sorted(WORKLOADS)}")
     if column not in _BUILDERS:
