@@ -146,6 +146,14 @@ def _f64(x: Any) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------- floor
 
+def _floor_snapshot(loss: Any, net: Any) -> Dict[str, np.ndarray]:
+    """The loss, every gradient and every updated parameter of a floor net's step, as float64 arrays."""
+    out = {"loss": _f64(loss)}
+    out.update({f"grad_{k}": _f64(g) for k, g in net.grads.items()})
+    out.update({f"param_{k}": _f64(p) for k, p in net.params.items()})
+    return out
+
+
 def _floor_net(key: str) -> Runner:
     s = _spec(key)
     act = floor.Sigmoid if s["activation"] == "sigmoid" else floor.Relu
@@ -158,12 +166,7 @@ def _floor_net(key: str) -> Runner:
         x, t = next_batch()
         last["loss"] = net.sgd_step(x, t, lr)
 
-    def snapshot():
-        out = {"loss": _f64(last["loss"])}
-        out.update({f"grad_{k}": _f64(g) for k, g in net.grads.items()})
-        out.update({f"param_{k}": _f64(p) for k, p in net.params.items()})
-        return out
-    return Runner(step, snapshot)
+    return Runner(step, lambda: _floor_snapshot(last["loss"], net))
 
 
 def _floor_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS, pooling: str = "im2col") -> Runner:
@@ -350,6 +353,14 @@ def _torch():
     return torch
 
 
+def _torch_snapshot(loss: Any, P: Dict[str, Any]) -> Dict[str, np.ndarray]:
+    """The loss, every gradient and every updated parameter of a torch step, as float64 arrays."""
+    out = {"loss": _f64(loss.detach().numpy())}
+    out.update({f"grad_{k}": _f64(p.grad.numpy()) for k, p in P.items()})
+    out.update({f"param_{k}": _f64(p.detach().numpy()) for k, p in P.items()})
+    return out
+
+
 def _torch_net(key: str) -> Runner:
     torch = _torch()
     import torch.nn.functional as TF
@@ -385,12 +396,7 @@ def _torch_net(key: str) -> Runner:
                 p.add_(p.grad, alpha=-lr)
         last["loss"] = loss
 
-    def snapshot():
-        out = {"loss": _f64(last["loss"].detach().numpy())}
-        out.update({f"grad_{k}": _f64(p.grad.numpy()) for k, p in P.items()})
-        out.update({f"param_{k}": _f64(p.detach().numpy()) for k, p in P.items()})
-        return out
-    return Runner(step, snapshot)
+    return Runner(step, lambda: _torch_snapshot(last["loss"], P))
 
 
 def _torch_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
@@ -472,12 +478,7 @@ def _floor_convnet(pooling: str = "im2col") -> Runner:
         last["loss"] = net.gradient(x, t)
         opt.step(net.grads)
 
-    def snapshot():
-        out = {"loss": _f64(last["loss"])}
-        out.update({f"grad_{k}": _f64(g) for k, g in net.grads.items()})
-        out.update({f"param_{k}": _f64(p) for k, p in net.params.items()})
-        return out
-    return Runner(step, snapshot)
+    return Runner(step, lambda: _floor_snapshot(last["loss"], net))
 
 
 def _mg_convnet() -> Runner:
@@ -531,12 +532,7 @@ def _torch_convnet() -> Runner:
         opt.step()
         last["loss"] = loss
 
-    def snapshot():
-        out = {"loss": _f64(last["loss"].detach().numpy())}
-        out.update({f"grad_{k}": _f64(p.grad.numpy()) for k, p in P.items()})
-        out.update({f"param_{k}": _f64(p.detach().numpy()) for k, p in P.items()})
-        return out
-    return Runner(step, snapshot)
+    return Runner(step, lambda: _torch_snapshot(last["loss"], P))
 
 
 _BUILDERS = {"floor": _floor_build, "minigrad": _mg_build, "torch": _torch_build}

@@ -64,23 +64,18 @@ def _check_fits(op: str, shape: tuple, kernel_size: Pair, padding: Pair, dilatio
                          f"(input shape {shape}, padding {padding})")
 
 
-def _image(x: Any, op: str, what: str = "input") -> Tensor:
-    """x as a Tensor of shape (N, C, H, W) with a float dtype."""
+def _four_d(x: Any, op: str, what: str, layout: str) -> Tensor:
+    """x as a float Tensor with 4 axes (an input (N, C, H, W), a weight in `layout`)."""
     t = x if isinstance(x, Tensor) else Tensor(x)
     if t.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-d {what} (N, C, H, W), got shape {t.shape}")
+        raise ValueError(f"{op}: expected a 4-d {what} {layout}, got shape {t.shape}")
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: expected a float {what}, got dtype {t.dtype}")
     return t
 
 
-def _weight(w: Any, op: str, layout: str) -> Tensor:
-    t = w if isinstance(w, Tensor) else Tensor(w)
-    if t.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-d weight {layout}, got shape {t.shape}")
-    if t.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a float weight, got dtype {t.dtype}")
-    return t
+def _image(x: Any, op: str) -> Tensor:
+    return _four_d(x, op, "input", "(N, C, H, W)")
 
 
 def _bias(b: Any, channels: int, op: str) -> Optional[Tensor]:
@@ -198,7 +193,7 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding
     s·w + d·j] + b[o], c' running over o's group; computed as im2col(x) @ w.reshape(OC, −1)ᵀ.
     x (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC,) -> (N, OC, OH, OW)."""
     x = _image(x, "conv2d")
-    weight = _weight(weight, "conv2d", "(out_channels, in_channels // groups, kh, kw)")
+    weight = _four_d(weight, "conv2d", "weight", "(out_channels, in_channels // groups, kh, kw)")
     groups = _groups(groups, "conv2d")
     n, c = x.shape[:2]
     oc, cg, kh, kw = weight.shape
@@ -229,7 +224,7 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 
     x (N, C, H, W), weight (C, OC/groups, KH, KW), bias (OC,) -> (N, OC, OH, OW) with
     OH = (H − 1)·s − 2p + d·(KH − 1) + output_padding + 1."""
     x = _image(x, "conv_transpose2d")
-    weight = _weight(weight, "conv_transpose2d", "(in_channels, out_channels // groups, kh, kw)")
+    weight = _four_d(weight, "conv_transpose2d", "weight", "(in_channels, out_channels // groups, kh, kw)")
     groups = _groups(groups, "conv_transpose2d")
     n, c, h, w_ = x.shape
     ci, og, kh, kw = weight.shape
