@@ -47,7 +47,7 @@ from common import parse_args  # noqa: E402
 
 SEED = 0
 N_TRAIN, N_TEST = 4000, 1000
-QUICK_TRAIN, QUICK_TEST = 2000, 300
+QUICK_TRAIN, QUICK_TEST = 1200, 300
 EPOCHS, QUICK_EPOCHS = 30, 3
 LR_DROP_AFTER = 20  # epochs at LR; the rest at LR / 10
 MAX_SHIFT = 2  # pixels, in each direction
