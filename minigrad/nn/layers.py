@@ -18,6 +18,7 @@ import numpy as np
 from . import functional, init
 from .module import Module, Parameter
 from ..ops.conv import as_pair
+from ..ops.norm import check_eps
 from ..tensor import Tensor, get_default_dtype
 
 __all__ = ["Linear", "Sequential", "Dropout", "Flatten", "Identity",
@@ -29,6 +30,26 @@ __all__ = ["Linear", "Sequential", "Dropout", "Flatten", "Identity",
 
 # ----------------------------------------------------------------------------- containers and layers
 
+def _count(value: Any, name: str, where: str, low: int = 1) -> int:
+    """A count argument (sizes, channels, groups): an int >= low, else an error naming `where` and `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{where}: {name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _weight_and_bias(module: Module, weight_shape: tuple, bias: bool, bias_size: Optional[int] = None) -> None:
+    """Register an empty `weight` and, with `bias`, an empty `bias` (of bias_size, default weight_shape[-1];
+    else a registered None), in the default dtype; the module's reset_parameters fills them."""
+    dtype = get_default_dtype()
+    module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(np.empty((weight_shape[-1] if bias_size is None else bias_size,), dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
 class Linear(Module):
     """Fully connected layer y = x @ weight + bias, weight of shape (in_features, out_features).
 
@@ -39,18 +60,9 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-                raise TypeError(f"Linear: {name} must be an int, got {type(n).__name__}")
-            if n < 0:
-                raise ValueError(f"Linear: {name} must be >= 0, got {n}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = get_default_dtype()
-        self.weight = Parameter(np.empty((self.in_features, self.out_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((self.out_features,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.in_features = _count(in_features, "in_features", "Linear", low=0)
+        self.out_features = _count(out_features, "out_features", "Linear", low=0)
+        _weight_and_bias(self, (self.in_features, self.out_features), bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -339,14 +351,6 @@ class NLLLoss(_Loss, function="nll_loss", reduction="mean"):
 
 # ----------------------------------------------------------------------------- convolution, pooling, normalization
 
-def _count(value: Any, name: str, where: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{where}: {name} must be >= {low}, got {value}")
-    return int(value)
-
-
 def _uniform_fan_in(t: Tensor, fan_in: int) -> None:
     """U(−1/√fan_in, 1/√fan_in): PyTorch's kaiming_uniform_(a=√5) for weights (gain √(2/(1 + 5)) times
     √(3/fan_in)) and its bias bound alike; 0 when fan_in is 0."""
@@ -378,12 +382,7 @@ class _ConvNd(Module):
             shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
         else:
             shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        dtype = get_default_dtype()
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((self.out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, shape, bias, self.out_channels)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -463,6 +462,17 @@ class AvgPool2d(_Pool2d):
     _function = "avg_pool2d"
 
 
+def _scale_and_shift(module: Module, shape: tuple, affine: bool) -> None:
+    """A normalization layer's learnable weight (ones) and bias (zeros) of `shape`, or registered Nones."""
+    if affine:
+        dtype = get_default_dtype()
+        module.weight = Parameter(np.ones(shape, dtype=dtype))
+        module.bias = Parameter(np.zeros(shape, dtype=dtype))
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
 class _BatchNorm(Module):
     """Batch normalization over axis 1 with learnable weight/bias (affine) and running statistics as
     buffers (`running_mean`, `running_var`, `num_batches_tracked`, all in state_dict()). Training mode
@@ -477,20 +487,14 @@ class _BatchNorm(Module):
         super().__init__()
         where = type(self).__name__
         self.num_features = _count(num_features, "num_features", where)
-        if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not eps >= 0:
-            raise ValueError(f"{where}: eps must be a non-negative number, got {eps!r}")
+        eps = check_eps(eps, where)
         if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer, np.floating))
                                      or not 0 <= momentum <= 1):
             raise ValueError(f"{where}: momentum must be a number in [0, 1] or None, got {momentum!r}")
-        self.eps, self.momentum = float(eps), momentum
+        self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        _scale_and_shift(self, (self.num_features,), self.affine)
         dtype = get_default_dtype()
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
         if self.track_running_stats:
             self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
             self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
@@ -557,17 +561,9 @@ class LayerNorm(Module):
             raise TypeError(f"LayerNorm: normalized_shape must be an int or a non-empty sequence of ints, "
                             f"got {normalized_shape!r}")
         self.normalized_shape = tuple(_count(n, "normalized_shape", "LayerNorm") for n in normalized_shape)
-        if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not eps >= 0:
-            raise ValueError(f"LayerNorm: eps must be a non-negative number, got {eps!r}")
-        self.eps = float(eps)
+        self.eps = check_eps(eps, "LayerNorm")
         self.elementwise_affine = bool(elementwise_affine)
-        dtype = get_default_dtype()
-        if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _scale_and_shift(self, self.normalized_shape, self.elementwise_affine)
 
     def forward(self, x: Any) -> Tensor:
         return functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)

@@ -56,7 +56,8 @@ def _affine(y: Any, weight: Any, bias: Any, shape: tuple) -> Any:
     return y
 
 
-def _check_eps(eps: Any, op: str) -> float:
+def check_eps(eps: Any, op: str) -> float:
+    """eps as a float; a ValueError naming `op` unless it is a non-negative number."""
     if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not eps >= 0:
         raise ValueError(f"{op}: eps must be a non-negative number, got {eps!r}")
     return float(eps)
@@ -84,7 +85,7 @@ def batch_norm(x: Any, running_mean: Optional[Stat], running_var: Optional[Stat]
     running_var = _per_feature(running_var, (c,), "running_var", "batch_norm", where)
     weight = _per_feature(weight, (c,), "weight", "batch_norm", where)
     bias = _per_feature(bias, (c,), "bias", "batch_norm", where)
-    eps = _check_eps(eps, "batch_norm")
+    eps = check_eps(eps, "batch_norm")
     if (isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer, np.floating))
             or not 0 <= momentum <= 1):
         raise ValueError(f"batch_norm: momentum must be a number in [0, 1], got {momentum!r}")
@@ -129,7 +130,7 @@ def layer_norm(x: Any, normalized_shape: Union[int, Sequence[int]], weight: Any 
     where = "normalized_shape"
     weight = _per_feature(weight, norm_shape, "weight", "layer_norm", where)
     bias = _per_feature(bias, norm_shape, "bias", "layer_norm", where)
-    eps = _check_eps(eps, "layer_norm")
+    eps = check_eps(eps, "layer_norm")
     y, _, _ = _normalize(x, tuple(range(x.ndim - k, x.ndim)), eps)
     return _affine(y, weight, bias, norm_shape)
 
