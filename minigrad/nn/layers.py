@@ -1,4 +1,5 @@
-"""Layers: Linear, Sequential, Dropout, Flatten, Identity, and one module per activation and loss.
+"""Layers: Linear, Sequential, Dropout, Flatten, Identity, one module per activation and loss, and the
+convolution, pooling, normalization and embedding layers.
 
 The activation and loss modules are thin: each binds one function of `minigrad.nn.functional` and
 its keyword arguments. They share `_FunctionModule`, which turns the keywords declared in the class
@@ -10,21 +11,44 @@ from __future__ import annotations
 import inspect
 import math
 from collections import OrderedDict
-from typing import Any, Iterator, Mapping, Union
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from . import functional, init
 from .module import Module, Parameter
+from ..ops.conv import as_pair
+from ..ops.norm import check_eps
 from ..tensor import Tensor, get_default_dtype
 
 __all__ = ["Linear", "Sequential", "Dropout", "Flatten", "Identity",
            "Step", "Sign", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "Softplus",
            "SiLU", "Swish", "GELU", "Mish", "Hardtanh", "Hardsigmoid", "Softsign", "Softmax", "LogSoftmax",
-           "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"]
+           "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+           "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding"]
 
 
 # ----------------------------------------------------------------------------- containers and layers
+
+def _count(value: Any, name: str, where: str, low: int = 1) -> int:
+    """A count argument (sizes, channels, groups): an int >= low, else an error naming `where` and `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{where}: {name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _weight_and_bias(module: Module, weight_shape: tuple, bias: bool, bias_size: Optional[int] = None) -> None:
+    """Register an empty `weight` and, with `bias`, an empty `bias` (of bias_size, default weight_shape[-1];
+    else a registered None), in the default dtype; the module's reset_parameters fills them."""
+    dtype = get_default_dtype()
+    module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(np.empty((weight_shape[-1] if bias_size is None else bias_size,), dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
 
 class Linear(Module):
     """Fully connected layer y = x @ weight + bias, weight of shape (in_features, out_features).
@@ -36,18 +60,9 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-                raise TypeError(f"Linear: {name} must be an int, got {type(n).__name__}")
-            if n < 0:
-                raise ValueError(f"Linear: {name} must be >= 0, got {n}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = get_default_dtype()
-        self.weight = Parameter(np.empty((self.in_features, self.out_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((self.out_features,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.in_features = _count(in_features, "in_features", "Linear", low=0)
+        self.out_features = _count(out_features, "out_features", "Linear", low=0)
+        _weight_and_bias(self, (self.in_features, self.out_features), bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -332,3 +347,248 @@ class CrossEntropyLoss(_Loss, function="cross_entropy", reduction="mean"):
 
 class NLLLoss(_Loss, function="nll_loss", reduction="mean"):
     """−input[i, target_i] for log-probabilities (N, C); reduced."""
+
+
+# ----------------------------------------------------------------------------- convolution, pooling, normalization
+
+def _uniform_fan_in(t: Tensor, fan_in: int) -> None:
+    """U(−1/√fan_in, 1/√fan_in): PyTorch's kaiming_uniform_(a=√5) for weights (gain √(2/(1 + 5)) times
+    √(3/fan_in)) and its bias bound alike; 0 when fan_in is 0."""
+    bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
+    init.uniform_(t, -bound, bound)
+
+
+class _ConvNd(Module):
+    """Shared by Conv2d and ConvTranspose2d: argument checks, parameters, PyTorch's init and repr."""
+
+    _transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, padding: Any,
+                 dilation: Any, groups: int, bias: bool, output_padding: Any = 0) -> None:
+        super().__init__()
+        where = type(self).__name__
+        self.in_channels = _count(in_channels, "in_channels", where)
+        self.out_channels = _count(out_channels, "out_channels", where)
+        self.groups = _count(groups, "groups", where)
+        for name, n in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
+            if n % self.groups:
+                raise ValueError(f"{where}: {name} {n} is not divisible by groups {self.groups}")
+        self.kernel_size = as_pair(kernel_size, "kernel_size", where, 1)
+        self.stride = as_pair(stride, "stride", where, 1)
+        self.padding = as_pair(padding, "padding", where, 0)
+        self.dilation = as_pair(dilation, "dilation", where, 1)
+        self.output_padding = as_pair(output_padding, "output_padding", where, 0)
+        if self._transposed:  # (in, out/groups, kh, kw): PyTorch's layout, fan-in from its axis 1
+            shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        _weight_and_bias(self, shape, bias, self.out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weight and bias from U(−1/√fan_in, 1/√fan_in), fan_in = weight.shape[1]·kh·kw (PyTorch's init)."""
+        fan_in = int(np.prod(self.weight.shape[1:]))
+        _uniform_fan_in(self.weight, fan_in)
+        if self.bias is not None:
+            _uniform_fan_in(self.bias, fan_in)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution over (N, in_channels, H, W): weight (out_channels, in_channels/groups, kh, kw),
+    bias (out_channels,); initialized as PyTorch does (U(±1/√fan_in), fan_in = in_channels/groups·kh·kw)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias)
+
+    def forward(self, x: Any) -> Tensor:
+        return functional.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-d convolution: weight (in_channels, out_channels/groups, kh, kw), bias (out_channels,);
+    initialized as PyTorch does (U(±1/√fan_in), fan_in = out_channels/groups·kh·kw, its weight's axis 1)."""
+
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         output_padding)
+
+    def forward(self, x: Any) -> Tensor:
+        return functional.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                           self.groups, self.dilation)
+
+
+class _Pool2d(Module):
+    _function = ""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        where = type(self).__name__
+        self.kernel_size = as_pair(kernel_size, "kernel_size", where, 1)
+        self.stride = self.kernel_size if stride is None else as_pair(stride, "stride", where, 1)
+        self.padding = as_pair(padding, "padding", where, 0)
+
+    def forward(self, x: Any) -> Tensor:
+        return getattr(functional, self._function)(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """Max over each window (stride defaults to kernel_size); the gradient goes to the maximum, ties split evenly."""
+
+    _function = "max_pool2d"
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over each window (stride defaults to kernel_size); zero padding counts in the mean."""
+
+    _function = "avg_pool2d"
+
+
+def _scale_and_shift(module: Module, shape: tuple, affine: bool) -> None:
+    """A normalization layer's learnable weight (ones) and bias (zeros) of `shape`, or registered Nones."""
+    if affine:
+        dtype = get_default_dtype()
+        module.weight = Parameter(np.ones(shape, dtype=dtype))
+        module.bias = Parameter(np.zeros(shape, dtype=dtype))
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+class _BatchNorm(Module):
+    """Batch normalization over axis 1 with learnable weight/bias (affine) and running statistics as
+    buffers (`running_mean`, `running_var`, `num_batches_tracked`, all in state_dict()). Training mode
+    normalizes with the batch statistics and updates the running ones in place; eval() uses the running
+    ones. momentum=None averages every batch so far (cumulative), as PyTorch."""
+
+    _dims: tuple = ()
+    _layout = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__()
+        where = type(self).__name__
+        self.num_features = _count(num_features, "num_features", where)
+        eps = check_eps(eps, where)
+        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer, np.floating))
+                                     or not 0 <= momentum <= 1):
+            raise ValueError(f"{where}: momentum must be a number in [0, 1] or None, got {momentum!r}")
+        self.eps, self.momentum = eps, momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        _scale_and_shift(self, (self.num_features,), self.affine)
+        dtype = get_default_dtype()
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches tracked (in place)."""
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def forward(self, x: Any) -> Tensor:
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        where = type(self).__name__
+        if len(shape) not in self._dims:
+            raise ValueError(f"{where}: expected a {' or '.join(f'{d}-d' for d in self._dims)} input "
+                             f"{self._layout}, got shape {shape}")
+        if shape[1] != self.num_features:
+            raise ValueError(f"{where}: expected {self.num_features} channels on axis 1 (num_features), "
+                             f"got input shape {shape}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            np.add(self.num_batches_tracked, 1, out=self.num_batches_tracked)
+            if self.momentum is None:  # cumulative moving average
+                momentum = 1.0 / int(self.num_batches_tracked)
+        use_batch_stats = self.training or not self.track_running_stats
+        tracked = not self.training or self.track_running_stats
+        return functional.batch_norm(x, self.running_mean if tracked else None, self.running_var if tracked else None,
+                                     self.weight, self.bias, use_batch_stats, momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) inputs per feature C."""
+
+    _dims = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of (N, C, H, W) inputs per channel C."""
+
+    _dims = (4,)
+    _layout = "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Normalize each sample over its trailing `normalized_shape` axes; weight ones and bias zeros of that
+    shape when elementwise_affine (PyTorch's init)."""
+
+    def __init__(self, normalized_shape: Union[int, Sequence[int]], eps: float = 1e-5,
+                 elementwise_affine: bool = True) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, (int, np.integer)) and not isinstance(normalized_shape, bool):
+            normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)) or not normalized_shape:
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a non-empty sequence of ints, "
+                            f"got {normalized_shape!r}")
+        self.normalized_shape = tuple(_count(n, "normalized_shape", "LayerNorm") for n in normalized_shape)
+        self.eps = check_eps(eps, "LayerNorm")
+        self.elementwise_affine = bool(elementwise_affine)
+        _scale_and_shift(self, self.normalized_shape, self.elementwise_affine)
+
+    def forward(self, x: Any) -> Tensor:
+        return functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class Embedding(Module):
+    """A lookup table: forward(indices) = weight[indices], weight (num_embeddings, embedding_dim) drawn from
+    N(0, 1) (PyTorch's init); rows picked several times accumulate their gradients."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+        super().__init__()
+        self.num_embeddings = _count(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = _count(embedding_dim, "embedding_dim", "Embedding")
+        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=get_default_dtype()))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw the weight from N(0, 1)."""
+        init.normal_(self.weight, 0.0, 1.0)
+
+    def forward(self, indices: Any) -> Tensor:
+        return functional.embedding(indices, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
