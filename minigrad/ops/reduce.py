@@ -1,4 +1,5 @@
-"""Reductions over all axes, one axis, a tuple of axes or negative axes, with `keepdims`."""
+"""Reductions over all axes, one axis, a tuple of axes or negative axes, with `keepdims`; cumulative sums
+and products; any/all and argmax/argmin (not differentiable)."""
 from __future__ import annotations
 
 import builtins
@@ -8,8 +9,10 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import unary
-from .elementwise import exp, sqrt
-from .shape import broadcast_to, reshape
+from ..tensor import Tensor
+from .elementwise import exp, sqrt, where
+from .shape import (broadcast_to, flip, getitem, index_add, normalize_axis, normalize_axis_tuple, pad, reshape,
+                    transpose)
 
 
 def normalize_axes(axis: Any, ndim: int, op: str = "reduce") -> tuple:
@@ -102,16 +105,21 @@ logsumexp = unary("logsumexp", _logsumexp, lambda g, y, x, axis=None, keepdims=F
                   expand_reduced(g, x.shape, axis, keepdims) * exp(x - expand_reduced(y, x.shape, axis, keepdims)))
 
 
-def _argmax(x, axis=None):
-    return np.argmax(x, axis=axis)
+def _arg_extremum(name: str, np_fn: Any) -> Any:
+    def forward(x, axis=None, keepdims=False):
+        if axis is not None:
+            normalize_axis(axis, np.ndim(x), name)
+        if np.size(x) == 0 or (axis is not None and np.shape(x)[axis] == 0):
+            raise ValueError(f"{name}: cannot take the {name} of zero elements (shape {np.shape(x)}, axis {axis})")
+        return np_fn(x, axis=axis, keepdims=keepdims)
+    forward.__name__ = f"_{name}"
+    return forward
 
 
-def _argmin(x, axis=None):
-    return np.argmin(x, axis=axis)
-
-
-argmax = unary("argmax", _argmax, None)
-argmin = unary("argmin", _argmin, None)
+argmax = unary("argmax", _arg_extremum("argmax", np.argmax), None)
+argmin = unary("argmin", _arg_extremum("argmin", np.argmin), None)
+argmax.__doc__ = "The index of the largest element along `axis` (None: of the flattened tensor); int64, not differentiable."
+argmin.__doc__ = "The index of the smallest element along `axis` (None: of the flattened tensor); int64, not differentiable."
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
@@ -128,9 +136,147 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
     return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
 
 
+# ==============================================================================================
+# More reductions (issue 15): prod, cumsum, cumprod, any, all. Gradients at zeros never divide by x:
+#   prod:    ∂/∂x_i = the product of the others = (product before i)·(product after i), from two
+#            exclusive cumulative products, so one zero gives the others' product and two give 0;
+#   cumprod: Σ_{k>=i} g_k·y_k / x_i on slices without zeros; on slices holding a zero, the division-free
+#            sum Σ_{k>=i} g_k·Π_{j<=k, j≠i} x_j, O(n²) per such slice (see `_cumprod_grad_with_zeros`).
+# Both are exact polynomials in x written with differentiable ops, so their derivatives are exact too.
+# ==============================================================================================
+
+def _reduction_axis(x: Any, axis: Any, name: str) -> Any:
+    """`axis` checked for x; None for a 0-d x, whose only axis (0 or -1, as numpy allows) is itself."""
+    if axis is not None:
+        normalize_axis_tuple(axis, builtins.max(np.ndim(x), 1), name)
+    return None if np.ndim(x) == 0 else axis
+
+
+def _prod(x, axis=None, keepdims=False):
+    return np.multiply.reduce(x, axis=_reduction_axis(x, axis, "prod"), keepdims=keepdims)
+
+
+def _exclusive_cumprod(v: Any) -> Any:
+    """Along the last axis: the product of the elements before each one (1 for the first)."""
+    widths = ((0, 0),) * (v.ndim - 1) + ((1, 0),)
+    return cumprod(pad(getitem(v, index=(Ellipsis, slice(None, -1))), pad_width=widths, value=1), axis=-1)
+
+
+def _product_of_others(v: Any) -> Any:
+    """Along the last axis: the product of all the other elements, (product before)·(product after)."""
+    return _exclusive_cumprod(v) * flip(_exclusive_cumprod(flip(v, axis=-1)), axis=-1)
+
+
+def _moved_last(shape: tuple, axes: tuple) -> tuple:
+    """The permutation that moves `axes` to the end, and its inverse."""
+    perm = tuple(a for a in range(len(shape)) if a not in axes) + tuple(axes)
+    return perm, tuple(np.argsort(perm))
+
+
+def _prod_grad(g, y, x, axis=None, keepdims=False):
+    """g times the product of the other elements of each reduced slice, computed without dividing by x."""
+    axes = normalize_axes(axis, x.ndim)
+    if x.size == 0:
+        return broadcast_to(expand_reduced(g, x.shape, axis, keepdims), shape=x.shape)  # empty: nothing to multiply
+    perm, inverse = _moved_last(x.shape, axes)
+    kept = tuple(x.shape[a] for a in perm[:x.ndim - len(axes)])
+    rows = reshape(transpose(x, axes=perm), shape=kept + (math.prod(x.shape[a] for a in axes),))
+    others = transpose(reshape(_product_of_others(rows), shape=tuple(x.shape[a] for a in perm)), axes=inverse)
+    return expand_reduced(g, x.shape, axis, keepdims) * others
+
+
+prod = unary("prod", _prod, _prod_grad)
+prod.__doc__ = "Π x over `axis` (None: every element); the gradient at zeros is the product of the others, never x/0."
+
+
+def _cumulative_axis(x: Any, axis: Any, name: str) -> None:
+    if axis is not None:
+        normalize_axis(axis, builtins.max(np.ndim(x), 1), name)
+
+
+def _cumsum(x, axis=None):
+    _cumulative_axis(x, axis, "cumsum")
+    return np.cumsum(x, axis=axis)
+
+
+def _reverse_cumsum(v: Any, axis: int) -> Any:
+    """Σ_{k>=i} v_k along `axis`."""
+    return flip(cumsum(flip(v, axis=axis), axis=axis), axis=axis)
+
+
+def _cumsum_grad(g, y, x, axis=None):
+    """∂/∂x_i = Σ_{k>=i} g_k: the reversed cumulative sum of g (reshaped back when axis is None)."""
+    if axis is None:
+        return reshape(_reverse_cumsum(g, 0), shape=x.shape)
+    return _reverse_cumsum(g, axis)
+
+
+cumsum = unary("cumsum", _cumsum, _cumsum_grad)
+cumsum.__doc__ = "y_i = Σ_{k<=i} x_k along `axis` (None: over the flattened tensor, as numpy)."
+
+
+def _cumprod(x, axis=None):
+    _cumulative_axis(x, axis, "cumprod")
+    return np.cumprod(x, axis=axis)
+
+
+def _data(v: Any) -> np.ndarray:
+    return v.data if isinstance(v, Tensor) else v
+
+
+def _cumprod_grad_with_zeros(g: Any, x: Any) -> Any:
+    """For rows x (m, n) holding zeros: ∂/∂x_i = Σ_{k>=i} g_k·C[i, k] with C[i, k] = Π_{j<=k, j≠i} x_j, the
+    cumulative product of x with x_i replaced by 1. No division, so zeros are exact; O(n²) per row."""
+    n = x.shape[-1]
+    others = where(np.eye(n, dtype=bool), 1, getitem(x, index=(slice(None), None, slice(None))))  # (m, i, j)
+    c = cumprod(others, axis=-1)  # (m, i, k)
+    later = np.triu(np.ones((n, n), dtype=bool))  # k >= i
+    return sum(where(later, getitem(g, index=(slice(None), None, slice(None))) * c, 0), axis=-1)
+
+
+def _cumprod_grad(g, y, x, axis=None):
+    """∂/∂x_i = Σ_{k>=i} g_k·y_k / x_i where a slice has no zero; `_cumprod_grad_with_zeros` on the others."""
+    if axis is None or x.ndim == 0:  # over the flattened x (numpy flattens a 0-d x even for axis 0)
+        return reshape(_cumprod_grad(g, y, reshape(x, shape=(-1,)), axis=0), shape=x.shape)
+    zero = _data(x) == 0
+    if not zero.any():
+        return _reverse_cumsum(g * y, axis) / x
+    axis = axis % x.ndim
+    perm, inverse = _moved_last(x.shape, (axis,))
+    moved = tuple(x.shape[a] for a in perm)
+    gr, yr, xr = (reshape(transpose(v, axes=perm), shape=(-1, x.shape[axis])) for v in (g, y, x))
+    holds = np.transpose(zero, perm).reshape(-1, x.shape[axis]).any(axis=-1)  # rows with a zero
+    rows = np.flatnonzero(holds)
+    safe = where(holds[:, None], 1, xr)  # rows without zeros divide by x; the others are replaced below
+    plain = _reverse_cumsum(gr * yr, 1) / safe
+    exact = index_add(_cumprod_grad_with_zeros(getitem(gr, index=rows), getitem(xr, index=rows)),
+                      index=rows, shape=xr.shape)
+    return transpose(reshape(where(holds[:, None], exact, plain), shape=moved), axes=inverse)
+
+
+cumprod = unary("cumprod", _cumprod, _cumprod_grad)
+cumprod.__doc__ = ("y_i = Π_{k<=i} x_k along `axis` (None: over the flattened tensor, as numpy); "
+                   "exact gradients at zeros.")
+
+
+def _logical_reduction(name: str, np_fn: Any) -> Any:
+    def forward(x, axis=None, keepdims=False):
+        return np_fn(x, axis=_reduction_axis(x, axis, name), keepdims=keepdims)
+    forward.__name__ = f"_{name}"
+    return forward
+
+
+any = unary("any", _logical_reduction("any", np.any), None)  # bool results: never recorded
+all = unary("all", _logical_reduction("all", np.all), None)
+any.__doc__ = "Whether any element along `axis` is nonzero (True); a bool tensor, not differentiable."
+all.__doc__ = "Whether every element along `axis` is nonzero (True); a bool tensor, not differentiable."
+
+
 #: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
 PUBLIC = (
     ("sum", sum, "T M"), ("mean", mean, "T M"), ("max", max, "T M"), ("min", min, "T M"),
     ("logsumexp", logsumexp, "T M"), ("var", var, "T M"), ("std", std, "T M"),
     ("argmax", argmax, "T M"), ("argmin", argmin, "T M"),
+    ("prod", prod, "T M"), ("cumsum", cumsum, "T M"), ("cumprod", cumprod, "T M"), ("any", any, "T M"),
+    ("all", all, "T M"),
 )
