@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import unary
-from ..tensor import Tensor
-from .elementwise import exp, sqrt, where
-from .shape import (broadcast_to, flip, getitem, index_add, normalize_axis, normalize_axis_tuple, pad, reshape,
+from .elementwise import exp, sqrt
+from .shape import (broadcast_to, flip, getitem, normalize_axis, normalize_axis_tuple, pad, reshape,
                     transpose)
 
 
@@ -140,9 +139,10 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
 # More reductions (issue 15): prod, cumsum, cumprod, any, all. Gradients at zeros never divide by x:
 #   prod:    ∂/∂x_i = the product of the others = (product before i)·(product after i), from two
 #            exclusive cumulative products, so one zero gives the others' product and two give 0;
-#   cumprod: Σ_{k>=i} g_k·y_k / x_i on slices without zeros; on slices holding a zero, the division-free
-#            sum Σ_{k>=i} g_k·Π_{j<=k, j≠i} x_j, O(n²) per such slice (see `_cumprod_grad_with_zeros`).
-# Both are exact polynomials in x written with differentiable ops, so their derivatives are exact too.
+#   cumprod: Σ_{k>=i} g_k·Π_{j<=k, j≠i} x_j = (product before i)·S_i, with S_i = Σ_{k>=i} g_k·Π_{i<j<=k} x_j
+#            from a doubling scan (log₂ n vector steps), not Σ_{k>=i} g_k·y_k / x_i: that quotient is 0/0 at
+#            zeros, and its own derivative cancels huge terms when some |x_i| is tiny.
+# Both are polynomials in x written with differentiable ops, so their derivatives are exact too.
 # ==============================================================================================
 
 def _reduction_axis(x: Any, axis: Any, name: str) -> Any:
@@ -220,38 +220,38 @@ def _cumprod(x, axis=None):
     return np.cumprod(x, axis=axis)
 
 
-def _data(v: Any) -> np.ndarray:
-    return v.data if isinstance(v, Tensor) else v
+def _later(v: Any, axis: int, d: int, fill: float) -> Any:
+    """v_{i+d} at position i along `axis` (d > 0: the elements d places later), `fill` past the end."""
+    n = v.shape[axis]
+    widths = [(0, 0)] * v.ndim
+    widths[axis] = (0, builtins.min(d, n))
+    return pad(getitem(v, index=(slice(None),) * axis + (slice(d, None),)), pad_width=tuple(widths), value=fill)
 
 
-def _cumprod_grad_with_zeros(g: Any, x: Any) -> Any:
-    """For rows x (m, n) holding zeros: ∂/∂x_i = Σ_{k>=i} g_k·C[i, k] with C[i, k] = Π_{j<=k, j≠i} x_j, the
-    cumulative product of x with x_i replaced by 1. No division, so zeros are exact; O(n²) per row."""
-    n = x.shape[-1]
-    others = where(np.eye(n, dtype=bool), 1, getitem(x, index=(slice(None), None, slice(None))))  # (m, i, j)
-    c = cumprod(others, axis=-1)  # (m, i, k)
-    later = np.triu(np.ones((n, n), dtype=bool))  # k >= i
-    return sum(where(later, getitem(g, index=(slice(None), None, slice(None))) * c, 0), axis=-1)
+def _weighted_suffix_sums(g: Any, x: Any, axis: int) -> Any:
+    """S_i = Σ_{k>=i} g_k·Π_{i<j<=k} x_j along `axis`, by doubling: S_i = B_i + A_i·S_{i+d} holds with B = g,
+    A_i = x_{i+1} for d = 1, and each step doubles d (B_i += A_i·B_{i+d}, A_i *= A_{i+d}); once d >= n, S = B.
+    log₂ n steps of O(n) products and sums: no division, so zeros and tiny values are exact."""
+    n = x.shape[axis]
+    b, a, d = g, _later(x, axis, 1, 0), 1
+    while d < n:
+        b = b + a * _later(b, axis, d, 0)
+        if 2 * d < n:
+            a = a * _later(a, axis, d, 0)
+        d *= 2
+    return b
 
 
 def _cumprod_grad(g, y, x, axis=None):
-    """∂/∂x_i = Σ_{k>=i} g_k·y_k / x_i where a slice has no zero; `_cumprod_grad_with_zeros` on the others."""
+    """∂/∂x_i = Σ_{k>=i} g_k·Π_{j<=k, j≠i} x_j = (Π_{j<i} x_j)·S_i, S from `_weighted_suffix_sums`."""
     if axis is None or x.ndim == 0:  # over the flattened x (numpy flattens a 0-d x even for axis 0)
-        return reshape(_cumprod_grad(g, y, reshape(x, shape=(-1,)), axis=0), shape=x.shape)
-    zero = _data(x) == 0
-    if not zero.any():
-        return _reverse_cumsum(g * y, axis) / x
+        return reshape(_cumprod_grad(reshape(g, shape=(-1,)), None, reshape(x, shape=(-1,)), axis=0), shape=x.shape)
     axis = axis % x.ndim
-    perm, inverse = _moved_last(x.shape, (axis,))
-    moved = tuple(x.shape[a] for a in perm)
-    gr, yr, xr = (reshape(transpose(v, axes=perm), shape=(-1, x.shape[axis])) for v in (g, y, x))
-    holds = np.transpose(zero, perm).reshape(-1, x.shape[axis]).any(axis=-1)  # rows with a zero
-    rows = np.flatnonzero(holds)
-    safe = where(holds[:, None], 1, xr)  # rows without zeros divide by x; the others are replaced below
-    plain = _reverse_cumsum(gr * yr, 1) / safe
-    exact = index_add(_cumprod_grad_with_zeros(getitem(gr, index=rows), getitem(xr, index=rows)),
-                      index=rows, shape=xr.shape)
-    return transpose(reshape(where(holds[:, None], exact, plain), shape=moved), axes=inverse)
+    if x.shape[axis] == 0:
+        return g
+    before = pad(getitem(x, index=(slice(None),) * axis + (slice(None, -1),)),
+                 pad_width=tuple((1, 0) if a == axis else (0, 0) for a in range(x.ndim)), value=1)
+    return cumprod(before, axis=axis) * _weighted_suffix_sums(g, x, axis)  # (Π_{j<i} x_j)·S_i
 
 
 cumprod = unary("cumprod", _cumprod, _cumprod_grad)

@@ -263,7 +263,9 @@ def _pad_pairs(pad_width: Any, ndim: int) -> tuple:
     """numpy's pad_width forms (n, (n,), (before, after), ((before, after),), one pair per axis) as one
     (before, after) pair per axis."""
     arr = np.asarray(pad_width.data if isinstance(pad_width, Tensor) else pad_width)
-    if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind == "f"):
+    if arr.size == 0 and ndim == 0:
+        return ()  # a 0-d tensor has no axis to pad: only the empty form fits it exactly
+    if arr.dtype.kind not in "iu":
         raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")
     try:
         pairs = np.broadcast_to(arr.astype(np.int64), (ndim, 2)) if arr.ndim <= 2 else None

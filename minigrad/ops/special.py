@@ -100,7 +100,10 @@ def erf_float64(x):
 
 def _erf(x):
     """erf x = (2/√π) ∫₀ˣ e^(−t²) dt, in x's float dtype (float64 for integer input)."""
-    dtype = x.dtype if isinstance(x, np.ndarray) and x.dtype.kind == "f" else np.result_type(x, np.float64)
+    dtype = np.asarray(x).dtype
+    if dtype.kind not in "biuf":
+        raise TypeError(f"erf: expected a real-valued tensor, got dtype {dtype}")
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
     with np.errstate(under="ignore"):  # e^(−x²) underflows to 0 far out, where erf is ±1 to working precision
         return erf_float64(x).astype(dtype, copy=False)
 
