@@ -141,7 +141,7 @@ arctan2 = binary("arctan2", np.arctan2, lambda g, y, a, b: g * b / (a * a + b * 
 log2 = unary("log2", np.log2, lambda g, y, x: g / (x * _LN2))
 log10 = unary("log10", np.log10, lambda g, y, x: g / (x * _LN10))
 log1p = unary("log1p", np.log1p, lambda g, y, x: g / (1 + x))  # log1p' = 1/(1 + x)
-expm1 = unary("expm1", np.expm1, lambda g, y, x: g * (y + 1))  # expm1' = e^x = y + 1
+expm1 = unary("expm1", np.expm1, lambda g, y, x: g * exp(x))  # e^x, not y + 1: that is 0 for x < −37
 square = unary("square", np.square, lambda g, y, x: g * (x + x))
 reciprocal = unary("reciprocal", _reciprocal, lambda g, y, x: -g * y * y)  # (1/x)' = −1/x²
 rsqrt = unary("rsqrt", _rsqrt, lambda g, y, x: g * y * y * y * -0.5)  # (x^−½)' = −½·x^−3/2
