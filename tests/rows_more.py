@@ -18,13 +18,17 @@ from hypothesis.extra import numpy as hnp
 import minigrad as mg
 from op_registry import ErrorCase, OpSpec, any_shape, axis_params, broadcast_shapes, single
 
-FEW = 8  # examples per generic test for the rows below (the profile's default is 25)
+FEW = 8  # examples per generic test for the rows below (the profile's default is 25) ...
+FEWER = 5  # ... and for the one-input elementwise functions, whose inputs vary only in shape and values
 
 pos = (0.2, 3.0)
 # elements on shifted 0.1 grids: values from different grids are at least 0.03 apart, never tied
 grid = st.integers(-30, 30).map(lambda k: k / 10)
 grid_low = st.integers(-30, 30).map(lambda k: k / 10 + 0.03)
 grid_high = st.integers(-30, 30).map(lambda k: k / 10 + 0.07)
+# piecewise-constant ops: values 0.05 from every integer and every half-integer (their jumps)
+between_jumps = st.integers(-29, 29).map(lambda k: k / 10 + 0.05)
+away_from_zero = st.one_of(st.floats(0.3, 3.0), st.floats(-3.0, -0.3))
 # products: small values with zeros likely, often two in one slice
 with_zeros = st.sampled_from([0.0, 0.0, -1.5, -0.75, 0.5, 1.25, 2.0])
 
@@ -34,16 +38,12 @@ _T = mg.tensor([[1.0, 2.0], [3.0, 4.0]])  # a fixed input for error cases
 def _elementwise(name, ref, **kw):
     """A row for a one-input elementwise op public as minigrad.<name>, with a type error case."""
     fn = getattr(mg, name)
-    return OpSpec(name, fn, ref, max_examples=FEW,
+    return OpSpec(name, fn, ref, max_examples=FEWER,
                   error_inputs=[ErrorCase((np.array(["a", "b"]),), error=TypeError, match=f"^{name}:")], **kw)
 
 
 def _per_element(f):
     return np.vectorize(f, otypes=[np.float64])
-
-
-def _integers_between(lo, hi):
-    return tuple(float(k) for k in range(lo, hi + 1))
 
 
 # --------------------------------------------------------------------------- parameter strategies
@@ -174,21 +174,21 @@ ROWS = [
     _elementwise("arccos", np.arccos, domain=(-0.9, 0.9)),
     _elementwise("arctan", np.arctan),
     # away from a = 0 and b = 0: the origin, and the cut along a = 0, b < 0 where the angle jumps by 2π
-    OpSpec("arctan2", mg.arctan2, np.arctan2, arity=2, kinks=(0.0,), margin=0.1, max_examples=FEW,
+    OpSpec("arctan2", mg.arctan2, np.arctan2, arity=2, elements=(away_from_zero, away_from_zero), max_examples=FEW,
            error_inputs=[ErrorCase((mg.ones(2), mg.ones(3)), error=ValueError, match="arctan2: shapes")]),
     _elementwise("log2", np.log2, domain=pos),
     _elementwise("log10", np.log10, domain=pos),
     _elementwise("log1p", np.log1p, domain=(-0.8, 3.0)),
     _elementwise("expm1", np.expm1),
     _elementwise("square", np.square),
-    _elementwise("reciprocal", lambda x: 1.0 / x, kinks=(0.0,), margin=0.3),
+    _elementwise("reciprocal", lambda x: 1.0 / x, elements=(away_from_zero,)),
     _elementwise("rsqrt", lambda x: 1.0 / np.sqrt(x), domain=pos),
     _elementwise("erf", _per_element(math.erf)),
     # piecewise constant: derivative 0 away from the jumps (and declared 0 at them)
-    _elementwise("floor", _per_element(math.floor), kinks=_integers_between(-3, 3)),
-    _elementwise("ceil", _per_element(math.ceil), kinks=_integers_between(-3, 3)),
-    _elementwise("trunc", _per_element(math.trunc), kinks=_integers_between(-3, 3)),
-    _elementwise("round", _np_round, kinks=tuple(k + 0.5 for k in range(-4, 3))),
+    _elementwise("floor", _per_element(math.floor), elements=(between_jumps,)),
+    _elementwise("ceil", _per_element(math.ceil), elements=(between_jumps,)),
+    _elementwise("trunc", _per_element(math.trunc), elements=(between_jumps,)),
+    _elementwise("round", _np_round, elements=(between_jumps,)),
     # clip with tensor bounds: x, min and max on grids that never tie (ties are the kinks)
     OpSpec("clip", lambda x, lo, hi: mg.clip(x, lo, hi), lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
            arity=3, elements=(grid, grid_low, grid_high), variant="tensor_bounds", max_examples=FEW,
