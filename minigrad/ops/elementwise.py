@@ -105,6 +105,15 @@ logical_xor = binary("logical_xor", np.logical_xor, None, None)
 logical_not = unary("logical_not", np.logical_not, None)
 
 
+def clip_public(x: Any, min: Any = None, max: Any = None) -> Any:
+    """Limit values to [min, max]: min(max(x, min), max). Bounds are numbers, or tensors/arrays that broadcast
+    against x; gradients as torch.clamp (to x inside, boundaries included; to a bound where it is active)."""
+    if _is_array_bound(min) or _is_array_bound(max):
+        lo = -math.inf if min is None else min if isinstance(min, Tensor) else as_array(min, copy=False)
+        hi = math.inf if max is None else max if isinstance(max, Tensor) else as_array(max, copy=False)
+        return clip_bounds(x, lo, hi)
+    return clip(x, min=min, max=max)
+
 
 # ==============================================================================================
 # More math functions (issue 15): numpy's names, one primitive each, the derivative beside it.
@@ -194,16 +203,6 @@ clip_bounds = primitive("clip", _clip_bounds,
 
 def _is_array_bound(b: Any) -> bool:
     return isinstance(b, (Tensor, np.ndarray, list, tuple))
-
-
-def clip_public(x: Any, min: Any = None, max: Any = None) -> Any:
-    """Limit values to [min, max]: min(max(x, min), max). Bounds are numbers, or tensors/arrays that broadcast
-    against x; gradients as torch.clamp (to x inside, boundaries included; to a bound where it is active)."""
-    if _is_array_bound(min) or _is_array_bound(max):
-        lo = -math.inf if min is None else min if isinstance(min, Tensor) else as_array(min, copy=False)
-        hi = math.inf if max is None else max if isinstance(max, Tensor) else as_array(max, copy=False)
-        return clip_bounds(x, lo, hi)
-    return clip(x, min=min, max=max)
 
 
 #: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.
