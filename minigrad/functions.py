@@ -5,6 +5,7 @@ a Tensor, so the result is always a Tensor; and PyTorch's `dim`/`keepdim` are ac
 """
 from __future__ import annotations
 
+import builtins
 import functools
 from typing import Any, Callable, Dict
 
@@ -25,7 +26,7 @@ def public_form(name: str, fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def form(*args: Any, **kwargs: Any) -> Any:
-        if args and not sequence and not any(isinstance(a, Tensor) for a in args):
+        if args and not sequence and not builtins.any(isinstance(a, Tensor) for a in args):  # `any` is an op here
             args = (Tensor(args[0]),) + args[1:]
         return impl(*args, **kwargs)
 

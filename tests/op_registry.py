@@ -7,11 +7,12 @@ extra non-differentiable arguments (targets, axes). Rows live in `rows_*.py` bes
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
-from hypothesis import assume, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from minigrad.testing import strategies
@@ -51,6 +52,8 @@ class OpSpec:
               computes the same function, checked against it
     sample    a fixed small valid call: sample(rng) -> tuple of float64 arrays for `fn`'s positional
               arguments (tests that need one concrete example rather than hypothesis draws)
+    max_examples  at most this many hypothesis examples per generic test for this row (None: the
+              test's own number); for rows whose every example is costly, to keep the suite's time in check
     """
 
     name: str
@@ -80,6 +83,7 @@ class OpSpec:
     extreme_params: Sequence[dict] = ({},)
     module: Optional[tuple] = None
     sample: Optional[Callable[[np.random.Generator], tuple]] = None
+    max_examples: Optional[int] = None
 
     @property
     def id(self) -> str:
@@ -97,6 +101,29 @@ class ErrorCase:
     kwargs: Any = None
     error: type = ValueError
     match: str = ""
+
+
+def row_examples(max_examples: Optional[int] = None) -> Callable:
+    """Decorator for a generic test `test(spec, ..., data)` parametrized over the rows: runs it under hypothesis
+    with `data=st.data()`, drawing `max_examples` examples (None: the profile's), or the row's own
+    `spec.max_examples` when that is fewer. (A `@given` test has one settings for all its parameters.)"""
+    def decorate(test: Callable) -> Callable:
+        runners: dict = {}
+
+        def run(spec: OpSpec, **kwargs: Any) -> None:
+            n = settings.default.max_examples if max_examples is None else max_examples
+            if spec.max_examples is not None:
+                n = min(n, spec.max_examples)
+            if n not in runners:
+                runners[n] = settings(max_examples=n)(given(data=st.data())(test))
+            runners[n](spec=spec, **kwargs)
+
+        sig = inspect.signature(test)
+        run.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "data"])
+        run.__name__, run.__qualname__, run.__doc__ = test.__name__, test.__qualname__, test.__doc__
+        run.__module__ = test.__module__
+        return run
+    return decorate
 
 
 # --------------------------------------------------------------------------- shape strategies
@@ -159,7 +186,7 @@ def _gather_rows() -> list:
     rows: list = []
     import rows_core
     rows += rows_core.ROWS
-    for module in ("rows_activations", "rows_losses", "rows_conv"):
+    for module in ("rows_activations", "rows_losses", "rows_conv", "rows_more"):
         try:
             mod = __import__(module)
         except ModuleNotFoundError as e:

@@ -17,7 +17,7 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
-from op_registry import ROWS, op_inputs
+from op_registry import ROWS, op_inputs, row_examples
 
 ALL = pytest.mark.parametrize("spec", ROWS, ids=[r.id for r in ROWS])
 SMOOTH = pytest.mark.parametrize("spec", [r for r in ROWS if r.twice], ids=[r.id for r in ROWS if r.twice])
@@ -33,7 +33,7 @@ def _call(spec, tensors, extra, params):
 
 
 @ALL
-@given(data=st.data())
+@row_examples()
 def test_forward_matches_reference(spec, data):
     arrays, extra, params = data.draw(op_inputs(spec))
     out = _call(spec, _tensors(arrays, requires_grad=False), extra, params)
@@ -43,7 +43,7 @@ def test_forward_matches_reference(spec, data):
 
 
 @ALL
-@given(data=st.data())
+@row_examples()
 def test_gradcheck(spec, data):
     arrays, extra, params = data.draw(op_inputs(spec))
     assert gradcheck(lambda *ts: _call(spec, ts, extra, params), _tensors(arrays),
@@ -51,8 +51,7 @@ def test_gradcheck(spec, data):
 
 
 @SMOOTH
-@settings(max_examples=max(5, settings().max_examples // 3))
-@given(data=st.data())
+@row_examples(max(5, settings().max_examples // 3))
 def test_gradgradcheck(spec, data):
     arrays, extra, params = data.draw(op_inputs(spec))
     assert gradgradcheck(lambda *ts: _call(spec, ts, extra, params), _tensors(arrays),
@@ -61,7 +60,7 @@ def test_gradgradcheck(spec, data):
 
 @ALL
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@given(data=st.data())
+@row_examples()
 def test_dtype_and_shape_preserved(spec, dtype, data):
     if dtype == np.float32 and not spec.float32:
         pytest.skip(f"{spec.id} is float64-only")
@@ -77,7 +76,7 @@ def test_dtype_and_shape_preserved(spec, dtype, data):
 
 
 @ALL
-@given(data=st.data())
+@row_examples()
 def test_inputs_and_upstream_unmodified_and_not_aliased(spec, data):
     arrays, extra, params = data.draw(op_inputs(spec))
     xs = _tensors(arrays)
@@ -101,8 +100,7 @@ def test_inputs_and_upstream_unmodified_and_not_aliased(spec, data):
 
 
 @ALL
-@settings(max_examples=max(3, settings().max_examples // 5))
-@given(data=st.data())
+@row_examples(max(3, settings().max_examples // 5))
 def test_create_graph_gives_the_plain_backward_gradient(spec, data):
     """The first derivative computed on Tensors (create_graph=True) must equal the one computed on
     ndarrays: rules with a separate Tensor branch (cross-entropy's) are checked here, not by gradgradcheck."""
@@ -127,9 +125,9 @@ def test_error_inputs_raise_the_declared_error(spec):
 
 # --------------------------------------------------------------------------- completeness
 
-# Public names with no row of their own: integer results, in-place updates (tests/test_inplace.py) and
-# conversions (the `astype` row covers them).
-NOT_DIFFERENTIABLE = {"argmax", "argmin", "long", "int", "bool"}
+# Public names with no row of their own: integer and bool results, in-place updates (tests/test_inplace.py)
+# and conversions (the `astype` row covers them).
+NOT_DIFFERENTIABLE = {"argmax", "argmin", "any", "all", "long", "int", "bool"}
 CONVERSIONS = {"float", "double", "to"}
 
 
@@ -171,13 +169,22 @@ def _graph_op_names(t):
     return names
 
 
-@given(data=st.data())
-@settings(max_examples=1)
-def test_every_primitive_is_exercised_by_a_row(data):
-    covered = set()
-    for spec in ROWS:
+def _ops_reached(spec):
+    """The op names in the graph of one drawn call of the row (one example per row: drawing every row in one
+    example would exceed hypothesis's data budget)."""
+    reached = set()
+
+    @given(data=st.data())
+    @settings(max_examples=1)
+    def draw(data):
         arrays, extra, params = data.draw(op_inputs(spec))
-        covered |= _graph_op_names(_call(spec, _tensors(arrays), extra, params))
+        reached.update(_graph_op_names(_call(spec, _tensors(arrays), extra, params)))
+    draw()
+    return reached
+
+
+def test_every_primitive_is_exercised_by_a_row():
+    covered = set().union(*(_ops_reached(spec) for spec in ROWS))
     missing = sorted(set(_primitives()) - covered)
     assert not missing, f"differentiable primitives with no registry row reaching them: {missing}"
 

@@ -11,7 +11,7 @@ import functools
 import inspect
 from typing import Any, Callable, Dict
 
-from . import activations, conv, conversion, elementwise, inplace, linalg, norm, reduce, shape
+from . import activations, conv, conversion, elementwise, inplace, linalg, norm, reduce, shape, special
 from .activations import relu, sigmoid, tanh
 from .elementwise import (abs, add, astype, clip, cos, div, eq, exp, ge, gt, le, log, logical_and,
                           logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow,
@@ -21,7 +21,7 @@ from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from .shape import (broadcast_to, concatenate, getitem, index_add, normalize_index, reshape, squeeze,
                     stack, swapaxes, transpose, unsqueeze)
 
-MODULES = (elementwise, reduce, shape, linalg, activations, conversion, inplace, conv, norm)
+MODULES = (elementwise, special, reduce, shape, linalg, activations, conversion, inplace, conv, norm)
 
 ALIASES = {"dim": "axis", "keepdim": "keepdims"}  # PyTorch's words for numpy's
 

@@ -33,13 +33,12 @@ from ..tensor import Tensor
 from .elementwise import abs as _abs, clip as _clip, exp as _exp, where as _where
 from .reduce import normalize_axes
 from .shape import reshape as _reshape
+from .special import ndtr as _ndtr
 
 Array = Union[Tensor, np.ndarray]
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
-_SQRT_HALF = 0.7071067811865476  # 1/√2
-_INV_SQRT_PI = 0.5641895835477563  # 1/√π
 _INV_SQRT_2PI = 0.3989422804014327  # 1/√(2π)
 _SQRT_2_OVER_PI = 0.7978845608028654  # √(2/π), the tanh approximation of GELU
 _GELU_CUBIC = 0.044715
@@ -285,72 +284,7 @@ def mish(x: Array) -> Array:
 
 
 # --------------------------------------------------------------------------- GELU and the normal CDF
-# erf/erfc by W. J. Cody's rational Chebyshev approximations (Math. Comp. 23, 1969), three ranges,
-# about 1e-16 relative error; evaluated in float64 on the elements of each range only.
-
-_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03,
-          1.85777706184603153e-1)
-_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
-_ERFC_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01, 2.98635138197400131e02,
-           8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03,
-           2.15311535474403846e-8)
-_ERFC_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
-           3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03)
-_ERFC_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
-           6.58749161529837803e-4, 1.63153871373020978e-2)
-_ERFC_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1, 6.05183413124413191e-2,
-           2.33520497626869185e-3)
-_ERF_SMALL = 0.46875  # erf by its own rational below this, erfc above
-_ERFC_ZERO = 27.0  # erfc(z) < 1e-318 beyond: 0 in float64
-
-
-def _erf_small(z):
-    """erf(z) for |z| <= 0.46875."""
-    s = z * z
-    num, den = _ERF_A[4] * s, s
-    for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
-        num, den = (num + a) * s, (den + b) * s
-    return z * (num + _ERF_A[3]) / (den + _ERF_B[3])
-
-
-def _times_exp_minus_square(z, r):
-    """r·e^(−z²), with z² split as h² + (z − h)(z + h), h = z rounded down to 1/16, to keep e^(−z²) accurate."""
-    h = np.floor(z * 16) / 16
-    return np.exp(-h * h) * np.exp(-(z - h) * (z + h)) * r
-
-
-def _erfc_mid(z):
-    """erfc(z) for 0.46875 < z <= 4."""
-    num, den = _ERFC_C[8] * z, z
-    for c, d in zip(_ERFC_C[:7], _ERFC_D[:7]):
-        num, den = (num + c) * z, (den + d) * z
-    return _times_exp_minus_square(z, (num + _ERFC_C[7]) / (den + _ERFC_D[7]))
-
-
-def _erfc_large(z):
-    """erfc(z) for 4 < z < 27 (an asymptotic-form rational in 1/z²)."""
-    s = 1 / (z * z)
-    num, den = _ERFC_P[5] * s, s
-    for p, q in zip(_ERFC_P[:4], _ERFC_Q[:4]):
-        num, den = (num + p) * s, (den + q) * s
-    r = s * (num + _ERFC_P[4]) / (den + _ERFC_Q[4])
-    return _times_exp_minus_square(z, (_INV_SQRT_PI - r) / z)
-
-
-def _ndtr(x):
-    """Φ(x), the standard normal CDF, in float64: ½(1 + erf(x/√2)) near 0, ½·erfc(|x|/√2) in the tails
-    (so relative accuracy holds far into the left tail). Each range is evaluated on its own elements."""
-    z = np.asarray(x, dtype=np.float64) * _SQRT_HALF
-    a = np.abs(z)
-    small = a <= _ERF_SMALL
-    half_erfc = np.zeros_like(a)  # ½·erfc(|z|); stays 0 from _ERFC_ZERO on
-    for part, erfc in ((~small & (a <= 4), _erfc_mid), ((a > 4) & (a < _ERFC_ZERO), _erfc_large)):
-        if part.any():
-            half_erfc[part] = 0.5 * erfc(a[part])
-    cdf = np.where(z > 0, 1 - half_erfc, half_erfc)
-    if small.any():
-        cdf[small] = 0.5 + 0.5 * _erf_small(z[small])
-    return cdf
+# Φ is computed by `special.ndtr` (Cody's erf/erfc approximations, float64).
 
 
 @_quiet
