@@ -13,6 +13,7 @@ class _ModeState(threading.local):
 
     grad_enabled = True
     anomaly = False
+    tracer = None  # set by minigrad.compile while it traces a function on this thread
 
 
 state = _ModeState()
