@@ -1,0 +1,220 @@
+"""Printing a program as Python source: unused lines dropped, buffers for the values that stay inside
+the call, `out=` wherever a line's operation is a numpy ufunc, one function.
+
+A value that leaves the call (a returned tensor, a gradient kept in `.grad`) is computed by a plain
+numpy expression, so it is a new array each call, as in an uncompiled step. Every other value that a
+ufunc (`a * b`, `np.exp(a)`, `a @ b`, `np.add.reduce(a, axis=0)` ...) computes gets an array allocated
+once, at compile time, and the line writes into it with `out=`; the ufuncs inside its expression write
+into scratch arrays that all lines share (they live for one line) or, for a left operand of the same
+shape, into the result itself. So the math of each line is the rule's own expression, in its order.
+"""
+from __future__ import annotations
+
+import ast
+import copy as _copy
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .inline import Evaluator, Namespace, Ref
+from .program import Line, Program, Value
+
+_BINOP_UFUNCS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide",
+                 ast.MatMult: "matmul"}
+_CMP_UFUNCS = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "greater_equal",
+               ast.Eq: "equal", ast.NotEq: "not_equal"}
+_SECTIONS = {"arguments": "the arguments, as traced", "parameters": "the tensors it reads (as traced: shape, dtype)",
+             "zero_grad": "zero_grad", "forward": "forward", "backward": "backward", "update": "update"}
+
+
+class _Named(ast.NodeTransformer):
+    """A copy of an expression for printing: values by name, `x[slice(None, None, None), t]` as `x[:, t]`."""
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, Ref):
+            return ast.Name(node.value.name, ast.Load())
+        return super().visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        node.slice = _slices(node.slice)
+        return node
+
+
+def _slices(node: ast.expr) -> ast.expr:
+    if isinstance(node, ast.Tuple):
+        return ast.Tuple([_slices(e) for e in node.elts], ast.Load())
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "slice" \
+            and len(node.args) == 3 and not node.keywords:
+        parts = [None if isinstance(a, ast.Constant) and a.value is None else a for a in node.args]
+        return ast.Slice(*parts)
+    return node
+
+
+def text(node: ast.AST) -> str:
+    return ast.unparse(_Named().visit(_copy.deepcopy(node)))
+
+
+class _Scratch:
+    """Arrays shared by all lines for the intermediate results inside one line."""
+
+    def __init__(self, ns: Namespace) -> None:
+        self.ns = ns
+        self.pool: Dict[tuple, List[str]] = {}
+        self.used: Dict[tuple, int] = {}
+
+    def take(self, shape: tuple, dtype: np.dtype) -> str:
+        key = (shape, dtype.str)
+        k = self.used.get(key, 0)
+        names = self.pool.setdefault(key, [])
+        if k == len(names):
+            names.append(self.ns.add(np.empty(shape, dtype), "tmp"))
+        self.used[key] = k + 1
+        return names[k]
+
+    def release(self) -> None:
+        self.used.clear()
+
+
+class Emitter:
+    def __init__(self, prog: Program) -> None:
+        self.prog = prog
+        self.ns = prog.ns
+        self.ev: Evaluator = prog.ev
+        self.scratch = _Scratch(self.ns)
+
+    # ----------------------------------------------------------------- analyses
+    def live_lines(self) -> List[Line]:
+        """The lines that matter: those with effects and those whose values the result or they need."""
+        live: set = {id(v) for _, v in self.prog.escaping}
+        keep = []
+        for line in reversed(self.prog.head + self.prog.lines):
+            if line.effect or any(id(t) in live for t in line.targets):
+                keep.append(line)
+                live.update(id(u) for u in line.uses)
+        keep.reverse()
+        return keep
+
+    def decide(self, lines: List[Line]) -> None:
+        """Which values are fresh arrays (may be handed out without a copy), which get buffers."""
+        escapes: Dict[int, int] = {}
+        for _, v in self.prog.escaping + [(None, v) for _, v in self.prog.delivered]:
+            escapes[id(v)] = escapes.get(id(v), 0) + 1
+        for line in lines:
+            if line.expr is None:
+                continue
+            for v in line.targets:
+                v.fresh = self._fresh(v, line)
+            if line.pattern is None and len(line.targets) == 1:
+                v = line.targets[0]
+                v.buffer = (id(v) not in escapes and isinstance(v.array, np.ndarray)
+                            and self._lowerable(line.expr) is not None)
+        for node, v in self.prog.escaping:
+            handed_out = v.fresh and escapes[id(v)] == 1  # nobody else holds the array: no copy needed
+            node.func.id = ("wrap" if handed_out else "wrap_copy") if node.func.id.startswith("wrap") else \
+                ("np.asarray" if handed_out else "copy")
+        for owned, v in self.prog.delivered:
+            owned.value = bool(v.fresh and escapes[id(v)] == 1)
+
+    def _fresh(self, v: Value, line: Line) -> bool:
+        a = v.array
+        if not isinstance(a, np.ndarray):
+            return False
+        used = [u.array for u in line.uses if isinstance(u.array, np.ndarray)]
+        used += [o for o in self.ns.objects.values() if isinstance(o, np.ndarray)]
+        return not any(np.may_share_memory(a, b) for b in used)
+
+    # ----------------------------------------------------------------- out= lowering
+    def _lowerable(self, node: ast.expr) -> Optional[Tuple[str, list, list]]:
+        """(function text, operands, keywords) when `node` is a ufunc call (an operator on arrays, np.<ufunc>(...)
+        or ufunc.reduce) whose traced result is an array: it can write into a given array with out=."""
+        val = self.ev.values.get(id(node))
+        if not isinstance(val, np.ndarray) or val.dtype.kind == "O":
+            return None
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOP_UFUNCS:
+            return f"np.{_BINOP_UFUNCS[type(node.op)]}", [node.left, node.right], []
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return "np.negative", [node.operand], []
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _CMP_UFUNCS:
+            return f"np.{_CMP_UFUNCS[type(node.ops[0])]}", [node.left, node.comparators[0]], []
+        if isinstance(node, ast.Call) and not any(isinstance(a, ast.Starred) for a in node.args):
+            fn = self.ev.values.get(id(node.func))
+            if isinstance(fn, np.ufunc) and fn.nout == 1 and not node.keywords and len(node.args) == fn.nin:
+                return text(node.func), list(node.args), []
+            owner = getattr(fn, "__self__", None)
+            if isinstance(owner, np.ufunc) and getattr(fn, "__name__", "") == "reduce" and len(node.args) == 1 \
+                    and all(k.arg in ("axis", "keepdims") for k in node.keywords):
+                return text(node.func), list(node.args), list(node.keywords)
+        return None
+
+    def lower(self, node: ast.expr, dest: str, out: List[str]) -> str:
+        """Statements computing `node` into array `dest` (appended to `out`); returns `dest`."""
+        name, operands, keywords = self._lowerable(node)
+        val = self.ev.values[id(node)]
+        elementwise = name not in ("np.matmul",) and not name.endswith(".reduce")
+        texts, dest_taken = [], False
+        for child in operands:
+            if self._lowerable(child) is None:
+                texts.append(text(child))
+                continue
+            cval = self.ev.values[id(child)]
+            if elementwise and not dest_taken and cval.shape == val.shape and cval.dtype == val.dtype:
+                cdest, dest_taken = dest, True
+            else:
+                cdest = self.scratch.take(cval.shape, cval.dtype)
+            texts.append(self.lower(child, cdest, out))
+        texts += [f"{k.arg}={text(k.value)}" for k in keywords]
+        out.append(f"{name}({', '.join(texts)}, out={dest})")
+        return dest
+
+    # ----------------------------------------------------------------- printing
+    def render(self, line: Line) -> str:
+        comment = line.comment
+        if line.text is not None:
+            code = line.text
+        elif line.stmt is not None:
+            code = text(line.stmt)
+        elif line.pattern is not None:
+            code = f"{', '.join(v.name if v is not None else '_' for v in line.pattern)}, = {text(line.expr)}" \
+                if len(line.pattern) == 1 else \
+                f"{', '.join(v.name if v is not None else '_' for v in line.pattern)} = {text(line.expr)}"
+        else:
+            v = line.targets[0]
+            if v.buffer:
+                self.ns.objects[v.name] = np.empty(v.array.shape, v.array.dtype)
+                stmts: List[str] = []
+                self.lower(line.expr, v.name, stmts)
+                self.scratch.release()
+                code = "; ".join(stmts)
+                comment = f"{v.name} = {text(line.expr)}" + (f"   ({comment})" if comment else "")
+            else:
+                code = f"{v.name} = {text(line.expr)}"
+        return f"{code:<60}  # {comment}" if comment else code
+
+    def source(self, fn_name: str, doc: str) -> str:
+        lines = self.live_lines()
+        self.decide(lines)
+        body: List[str] = []
+        section = None
+        for line in lines:
+            sec = line.section.split(":")[0]
+            if sec != section and sec in _SECTIONS:
+                body.append(f"# {_SECTIONS[sec]}")
+                section = sec
+            body.append(self.render(line))
+        body.append(f"return {text(self.prog.result)}")
+        joined = "\n".join(body)
+        # an argument's tensor object is kept only where the body uses it (to deliver its .grad, to return it)
+        body = [b for b, line in zip(body, [None] * len(body)) if not _unused_object(b, joined)]
+        sig = ", ".join(self.prog.signature)
+        out = [f"def {fn_name}({sig}):", f'    """{doc}"""']
+        out += ["    " + b for b in body]
+        return "\n".join(out) + "\n"
+
+
+def _unused_object(line: str, body: str) -> bool:
+    """`x_tensor = x` (keeping an argument's tensor object) when nothing else mentions x_tensor."""
+    if not line.endswith("_tensor = " + line.split("_tensor = ")[-1]) or "_tensor = " not in line:
+        return False
+    name = line.split(" = ")[0]
+    return body.count(name) == 1

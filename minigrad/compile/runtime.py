@@ -1,0 +1,73 @@
+"""The few helpers that generated code calls besides numpy (the generated module's globals)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import graph as _graph
+from ..autograd.engine import _accumulate, _leaf_lock
+from ..tensor import Tensor, _wrap
+
+
+def deliver(t: Tensor, g: Any, owned: bool) -> None:
+    """Add gradient `g` into `t.grad` as backward does (set when it is None, else added); `owned`: g is a
+    fresh array that nothing else refers to, so `.grad` may keep it."""
+    with _leaf_lock:
+        _accumulate(t, g, owned and type(g) is np.ndarray)
+
+
+def wrap(a: Any) -> Tensor:
+    """A result tensor on a fresh array of the call."""
+    return _wrap(a if type(a) is np.ndarray else np.asarray(a))
+
+
+def wrap_copy(a: Any) -> Tensor:
+    """A result tensor on a copy (the array is shared with the program or with another result)."""
+    return _wrap(np.array(a))
+
+
+def copy(a: Any) -> np.ndarray:
+    return np.array(a)
+
+
+def bump(t: Tensor) -> None:
+    """After an in-place write into t's array: its version counter and the write epoch, as in-place ops do."""
+    t._version += 1
+    _graph.note_write(t._data)
+
+
+def same_static(a: Any, traced: Any) -> bool:
+    """Whether a non-array argument is the one the function was traced with (numbers equal, of the same
+    type; other objects the very same)."""
+    if traced is None or isinstance(traced, (bool, int, float, complex, str, bytes)):
+        return type(a) is type(traced) and a == traced
+    return a is traced
+
+
+def _describe(a: Any) -> str:
+    if isinstance(a, Tensor):
+        return f"a tensor of shape {a.shape} and dtype {a.dtype}"
+    if isinstance(a, np.ndarray):
+        return f"an array of shape {a.shape} and dtype {a.dtype}"
+    return f"{type(a).__name__} {a!r:.60}"
+
+
+class Mismatch:
+    """What each argument was when traced (for the error raised when a call differs)."""
+
+    def __init__(self, name: str, traced: list) -> None:
+        self.name, self.traced = name, traced
+
+    def argument(self, i: int, a: Any) -> None:
+        raise ValueError(f"compiled {self.name}: argument {i} is {_describe(a)}, but it was traced with "
+                         f"{self.traced[i]}; compile again for these arguments (minigrad.compile(fn, *args)) or "
+                         "call the function uncompiled")
+
+    def parameter(self, key: str, a: np.ndarray) -> None:
+        raise ValueError(f"compiled {self.name}: tensor {key!r} now holds an array of shape {a.shape} and dtype "
+                         f"{a.dtype}, not the traced one; compile again or call the function uncompiled")
+
+
+def describe(a: Any) -> str:
+    return _describe(a)
