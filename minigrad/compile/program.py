@@ -369,11 +369,12 @@ class Program:
             raise TracingError(f"compile: assigning a {type(value).__name__} to .grad cannot be compiled")
 
     def _ZeroGrad(self, ev: ZeroGrad) -> None:
-        hint = self.names.get(id(ev.owner)) or ("optimizer" if isinstance(ev.owner, Optimizer) else "model")
-        owner = self.ns.add(ev.owner, hint)
-        call = f"{owner}.zero_grad()" if ev.set_to_none else f"{owner}.zero_grad(set_to_none=False)"
-        self.lines.append(Line([], text=call, effect=True, section="zero_grad",
-                               comment="gradients reset" if ev.set_to_none else "gradients zeroed in place"))
+        names = [self.object_expr(p) for p in ev.params]
+        group = self.ns.add(tuple(ev.params), "zero_grad_tensors")
+        what = ", ".join(self.tensor_value(p).name for p in ev.params)
+        self.lines.append(Line([], text=f"zero_grads({group}, {ev.set_to_none})", effect=True, section="zero_grad",
+                               comment=("set to None: " if ev.set_to_none else "zeroed in place: ") + what))
+        del names
 
     def _OptimizerStep(self, ev: OptimizerStep) -> None:
         opt = ev.optimizer

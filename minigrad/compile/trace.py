@@ -3,9 +3,9 @@
 While `trace` calls the function, every op call on tensors reaches `Tracer.op` through the one hook in
 the definition of recording (autograd/function.py), and the few library entry points that change
 state outside ops are wrapped for the duration (threads that are not tracing pass straight through):
-`Tensor.backward`, assignments to `.grad`, `Optimizer.step` and `zero_grad`, `Module.zero_grad`, tensors
-made from traced data, in-place tensor methods (`__setitem__`, and `add_`, `-=` ... where they exist),
-and writes announced with `graph.note_write`. What cannot be replayed raises `TracingError` naming it:
+`Tensor.backward`, assignments to `.grad`, tensors made from traced data, in-place tensor methods (`__setitem__`, and `add_`, `-=` ... where they exist),
+and writes announced with `graph.note_write`; `Optimizer.step` and `nn.utils._zero_grads` (behind every
+zero_grad) call the tracer themselves, as an optimizer's step is often passed around pre-bound. What cannot be replayed raises `TracingError` naming it:
 reading a traced value into Python (`item()`, `bool()`, `float()`, `numpy()` ...: a branch taken on it
 would be frozen), `grad()` and `create_graph`, hooks, random numbers from minigrad's shared generator,
 writes that bypass the recorded paths, and values computed from the arguments with numpy outside ops.
@@ -25,7 +25,6 @@ from ..autograd import engine as _engine, function as _function, graph as _graph
 from ..autograd.function import FunctionOp
 from ..autograd.graph import encode_inputs, inputs_of
 from ..autograd.mode import state as _mode
-from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor, _record, _wrap
 
@@ -78,10 +77,9 @@ class Delivered:
 
 @dataclass(eq=False)
 class ZeroGrad:
-    """`owner.zero_grad(set_to_none)` of an optimizer or a module (replayed by calling it)."""
-    owner: Any
-    set_to_none: bool
+    """`zero_grad(set_to_none)` of an optimizer or a module, on these parameters."""
     params: list
+    set_to_none: bool
 
 
 @dataclass(eq=False)
@@ -219,17 +217,19 @@ class Tracer:
         self.events.append(GradSet(t, value))
         self.keep += [t, value]
 
-    def zero_grad(self, original: Callable, owner: Any, set_to_none: bool) -> None:
-        params = list(owner._params) if isinstance(owner, Optimizer) else list(owner.parameters())
+    def zero_grad(self, parameters: Any, set_to_none: bool) -> None:
+        """Called by nn.utils._zero_grads (Optimizer.zero_grad, Module.zero_grad): recorded, then run."""
+        from ..nn.utils import _zero_grads
+        params = list(parameters)
         for p in params:
             self.see(p)
             if p.grad is not None:
                 self.written.add(id(p.grad))
-        self.events.append(ZeroGrad(owner, set_to_none, params))
-        self.keep.append(owner)
-        self._inside("zero_grad", original, owner, set_to_none)
+        self.events.append(ZeroGrad(params, set_to_none))
+        self._inside("zero_grad", _zero_grads, params, set_to_none)
 
-    def optimizer_step(self, original: Callable, opt: Optimizer, closure: Any) -> Any:
+    def optimizer_step(self, opt: Optimizer, closure: Any) -> Any:
+        """Called by Optimizer.step: recorded, then run."""
         if closure is not None:
             raise TracingError(f"compile: {type(opt).__name__}.step(closure) cannot be compiled; compute the loss "
                                "in the compiled function and call step() without a closure")
@@ -238,7 +238,7 @@ class Tracer:
             self.written.add(id(p))
         self.events.append(OptimizerStep(opt))
         self.keep.append(opt)
-        return self._inside("optimizer.step", original, opt)
+        return self._inside("optimizer.step", opt.step)
 
     def inplace(self, original: Callable, method: str, t: Tensor, args: tuple, kwargs: dict) -> Any:
         if kwargs:
@@ -385,14 +385,6 @@ def _wrap_method(original: Callable, on_call: Callable) -> Callable:
     return method
 
 
-def _on_zero_grad(tr, original, owner, set_to_none=True):
-    return tr.zero_grad(original, owner, set_to_none)
-
-
-def _on_step(tr, original, opt, closure=None):
-    return tr.optimizer_step(original, opt, closure)
-
-
 def _on_init(tr, original, self, data, *args, **kwargs):
     original(self, data, *args, **kwargs)
     tr.convert(self, data)
@@ -425,10 +417,7 @@ def _install() -> None:
                (_engine, "_compute", _wrap_compute(_engine._compute)),
                (_graph, "note_write", _wrap_note_write(_graph.note_write)),
                (Tensor, "grad", _grad_property(Tensor.__dict__["grad"])),
-               (Tensor, "__init__", _wrap_method(Tensor.__init__, _on_init)),
-               (Optimizer, "step", _wrap_method(Optimizer.step, _on_step)),
-               (Optimizer, "zero_grad", _wrap_method(Optimizer.zero_grad, _on_zero_grad)),
-               (Module, "zero_grad", _wrap_method(Module.zero_grad, _on_zero_grad))]
+               (Tensor, "__init__", _wrap_method(Tensor.__init__, _on_init))]
     patches += [(Tensor, name, _wrap_method(getattr(Tensor, name), _value_read(name))) for name in _VALUE_READS
                 if getattr(Tensor, name) is not getattr(object, name, None)]
     patches += [(Tensor, name, _wrap_method(getattr(Tensor, name), _inplace(name)))
