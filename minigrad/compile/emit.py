@@ -125,11 +125,14 @@ class Emitter:
         return not any(np.may_share_memory(a, b) for b in used)
 
     # ----------------------------------------------------------------- out= lowering
-    def _lowerable(self, node: ast.expr) -> Optional[Tuple[str, list, list]]:
+    def _lowerable(self, node: ast.expr, scalar: bool = False) -> Optional[Tuple[str, list, list]]:
         """(function text, operands, keywords) when `node` is a ufunc call (an operator on arrays, np.<ufunc>(...)
         or ufunc.reduce) whose traced result is an array: it can write into a given array with out=."""
         val = self.ev.values.get(id(node))
-        if not isinstance(val, np.ndarray) or val.dtype.kind == "O":
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and isinstance(val, np.ndarray) \
+                and self.ev.values.get(id(node.func)) is np.asarray:
+            return self._lowerable(node.args[0], scalar=True)  # np.asarray(a + b): the sum into a 0-d array
+        if not isinstance(val, (np.ndarray, np.generic) if scalar else np.ndarray) or val.dtype.kind == "O":
             return None
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOP_UFUNCS:
             return f"np.{_BINOP_UFUNCS[type(node.op)]}", [node.left, node.right], []

@@ -45,7 +45,7 @@ class Ref(ast.Name):
 
 
 # names the generated module binds besides numpy (see compile/__init__.py and runtime.py)
-HELPERS = ("params", "Tensor", "zero_grads", "deliver", "wrap", "wrap_copy", "copy", "bump", "same_static", "argument_mismatch",
+HELPERS = ("params", "Tensor", "zero_grads", "plain_sgd_lr", "deliver", "wrap", "wrap_copy", "copy", "bump", "same_static", "argument_mismatch",
            "parameter_changed")
 
 

@@ -12,6 +12,7 @@ the program has its traced shape and dtype.
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 from typing import Any, Callable, Dict, List, Optional
 
@@ -21,6 +22,7 @@ from ..autograd.function import FunctionCtx as _FunctionCtx, FunctionOp
 from ..autograd.graph import inputs_of
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
+from ..optim.sgd import SGD
 from ..tensor import Tensor
 from . import forms
 from .inline import Evaluator, Inliner, Namespace, Ref, evaluate_and_fold, identifier
@@ -31,11 +33,12 @@ from .trace import (Backward, Convert, Delivered, GradSet, InPlace, OpCall, Opti
 class Value:
     """An array (or number, or object) of the generated program: its name and its traced value."""
 
-    __slots__ = ("name", "array", "line", "escapes", "buffer", "fresh")
+    __slots__ = ("name", "array", "line", "escapes", "buffer", "fresh", "const")
 
-    def __init__(self, name: str, array: Any) -> None:
+    def __init__(self, name: str, array: Any, const: bool = False) -> None:
         self.name = name
         self.array = array
+        self.const = const  # a constant of the generated module (the same on every call)
         self.line: Optional[Line] = None  # the line that assigns it (None: an argument or a parameter)
         self.escapes = False  # leaves the call (returned, or kept as a .grad): must be a fresh array
         self.buffer = False  # written into a preallocated array (decided by emit)
@@ -64,6 +67,15 @@ class Line:
             t.line = self
 
 
+class _Keyed(ast.NodeTransformer):
+    """An expression with its values by identity, as a key for reusing a computation."""
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, Ref):
+            return ast.Name(f"{node.value.name}#{id(node.value)}", ast.Load())
+        return super().visit(node)
+
+
 class Program:
     """The lines replaying one trace of `fn`, their namespace and their parameters (`params`)."""
 
@@ -81,6 +93,7 @@ class Program:
         self.opcalls: Dict[int, tuple] = {}  # id(result tensor) -> (OpCall, y value, saved value, ctx value)
         self.escaping: List[tuple] = []  # (call node, value) whose function emit picks: copy or not
         self.delivered: List[tuple] = []  # (owned node, value)
+        self.computed: Dict[str, Value] = {}  # expression -> the value that computed it (until a write)
         self.names = dict(trace.local_names)
         self.names.update(scan_names(fn, example_args))
         self.section = "forward"
@@ -167,8 +180,16 @@ class Program:
         if forward_result and not isinstance(value, np.ndarray):
             expr = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "asarray", ast.Load()), [expr], [])
             value = self.ev(expr)
+        if not any(isinstance(n, Ref) and not n.value.const for n in ast.walk(expr)):
+            # made of constants only (the gradient of the loss, 1, through mean' and sum'): computed once, here
+            return Value(self.ns.add(value, hint), value, const=True)
+        key = ast.unparse(_Keyed().visit(copy.deepcopy(expr)))
+        same = self.computed.get(key)
+        if same is not None:
+            return same  # the same expression of the same values (x * x: both inputs' rules agree)
         v = Value(self.ns.fresh(hint), value)
         self.lines.append(Line([v], expr, comment=comment, section=self.section))
+        self.computed[key] = v
         return v
 
     # ----------------------------------------------------------------- arguments
@@ -246,14 +267,15 @@ class Program:
         root = ev.root
         if ev.grad is None:
             ones = np.ones(root.shape, dtype=root.dtype)
-            g = Value(self.ns.add(ones, f"ones_{identifier('x'.join(map(str, root.shape)) or 'scalar')}"), ones)
+            g = Value(self.ns.add(ones, f"ones_{identifier('x'.join(map(str, root.shape)) or 'scalar')}"), ones,
+                      const=True)
         elif isinstance(ev.grad, Tensor):
             g = self.tensor_value(ev.grad)
         else:
             arr = np.asarray(ev.grad, dtype=root.dtype)
             g = self.array_value(arr) if isinstance(ev.grad, np.ndarray) else None
             if g is None:
-                g = Value(self.ns.add(arr, "grad_output"), arr)
+                g = Value(self.ns.add(arr, "grad_output"), arr, const=True)
         grads: Dict[int, tuple] = {id(root): (root, g)}
         for t in ev.order:
             entry = grads.pop(id(t), None)
@@ -342,6 +364,7 @@ class Program:
         return pg
 
     def _Delivered(self, ev: Delivered) -> None:
+        self.computed.clear()  # values may change from here on
         for leaf, gobj in ev.grads.items():
             if leaf.requires_grad:
                 v = Value(self.ns.fresh("grad_" + self.tensor_value(leaf).name), gobj._data)
@@ -351,6 +374,7 @@ class Program:
                 self.arrays[id(gobj._data)] = v
 
     def _GradSet(self, ev: GradSet) -> None:
+        self.computed.clear()  # values may change from here on
         t = ev.tensor
         if id(t) not in self.objects and id(t) not in self.trace.externals:
             return  # a tensor being made (its .grad starts as None), or one the trace computed
@@ -369,6 +393,7 @@ class Program:
             raise TracingError(f"compile: assigning a {type(value).__name__} to .grad cannot be compiled")
 
     def _ZeroGrad(self, ev: ZeroGrad) -> None:
+        self.computed.clear()  # values may change from here on
         names = [self.object_expr(p) for p in ev.params]
         group = self.ns.add(tuple(ev.params), "zero_grad_tensors")
         what = ", ".join(self.tensor_value(p).name for p in ev.params)
@@ -377,12 +402,34 @@ class Program:
         del names
 
     def _OptimizerStep(self, ev: OptimizerStep) -> None:
+        self.computed.clear()  # values may change from here on
         opt = ev.optimizer
         owner = self.ns.add(opt, self.names.get(id(opt)) or "optimizer")
+        if type(opt) is SGD and all(not g["momentum"] and not g["weight_decay"] for g in opt.param_groups):
+            self._plain_sgd(opt, owner, ev.with_grad)
+            return
         self.lines.append(Line([], text=f"{owner}.step()", effect=True, section="update",
                                comment=f"{type(opt).__name__} update of every parameter with a .grad"))
 
+    def _plain_sgd(self, opt: SGD, owner: str, with_grad: list) -> None:
+        """SGD without momentum or weight decay written out: p -= lr * p.grad, into a buffer per parameter.
+        Calling SGD.step instead costs its bookkeeping per parameter: W5 1.34x -> ..x the floor."""
+        i = 0
+        for k, group in enumerate(opt.param_groups):
+            lr = Value(self.ns.fresh(f"lr{k}" if len(opt.param_groups) > 1 else "lr"), float(group["lr"]))
+            self.lines.append(Line([lr], text=f"{lr.name} = plain_sgd_lr({owner}, {k})", section="update",
+                                   comment=f"{owner}.param_groups[{k}]['lr'], read every call"))
+            for p in group["params"]:
+                if with_grad[i]:
+                    v = self.tensor_value(p)
+                    work = self.ns.add(np.empty_like(p._data), f"step_{v.name}")
+                    self.lines.append(Line([], text=f"np.multiply({self.object_expr(p)}.grad._data, {lr.name}, "
+                                                    f"out={work}); {v.name} -= {work}", uses=[v, lr], effect=True,
+                                           section="update", comment=f"SGD: {v.name} -= lr * {v.name}.grad"))
+                i += 1
+
     def _InPlace(self, ev: InPlace) -> None:
+        self.computed.clear()  # values may change from here on
         t, method, args = ev.tensor, ev.method, ev.args
         target = self.tensor_value(t)
         nodes = [self.inl.constant_of(a) for a in args]
@@ -532,8 +579,10 @@ def scan_names(fn: Callable, args: tuple) -> Dict[int, str]:
         elif isinstance(obj, (list, tuple)):
             for i, v in enumerate(obj[:1000]):
                 visit(v, f"{name}{i}", depth + 1)
-        elif inspect.ismethod(obj):
-            visit(obj.__self__, name, depth)
+        elif inspect.ismethod(obj):  # opt.step passed around: the optimizer is not called "step"
+            owner = obj.__self__
+            visit(owner, "optimizer" if isinstance(owner, Optimizer) else "model" if isinstance(owner, Module)
+                  else name, depth)
         elif inspect.isfunction(obj):
             for var, cell in zip(obj.__code__.co_freevars, obj.__closure__ or ()):
                 try:

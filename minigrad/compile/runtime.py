@@ -37,6 +37,20 @@ def bump(t: Tensor) -> None:
     _graph.note_write(t._data)
 
 
+def plain_sgd_lr(opt: Any, k: int) -> float:
+    """The learning rate of SGD's parameter group k, for a compiled step that writes SGD out as
+    p -= lr * p.grad: an edited group is validated as SGD.step does, and momentum or weight decay set
+    since tracing (which that form leaves out) raises."""
+    group = opt.param_groups[k]
+    if opt._snapshot(group) != opt._checked[k]:
+        opt._check_group(group, k)
+        opt._checked[k] = opt._snapshot(group)
+        if group["momentum"] or group["weight_decay"]:
+            raise ValueError("compiled step: SGD's momentum or weight_decay was set after the step was compiled "
+                             "without them; compile it again")
+    return float(group["lr"])
+
+
 def same_static(a: Any, traced: Any) -> bool:
     """Whether a non-array argument is the one the function was traced with (numbers equal, of the same
     type; other objects the very same)."""

@@ -84,8 +84,9 @@ class ZeroGrad:
 
 @dataclass(eq=False)
 class OptimizerStep:
-    """`optimizer.step()` (replayed by calling it: its hyperparameters and state live on)."""
+    """`optimizer.step()`; `with_grad`: which of its parameters had a .grad then (those it updates)."""
     optimizer: Optimizer
+    with_grad: list
 
 
 @dataclass(eq=False)
@@ -236,7 +237,7 @@ class Tracer:
         for p in opt._params:
             self.see(p)
             self.written.add(id(p))
-        self.events.append(OptimizerStep(opt))
+        self.events.append(OptimizerStep(opt, [p.grad is not None for p in opt._params]))
         self.keep.append(opt)
         return self._inside("optimizer.step", opt.step)
 
