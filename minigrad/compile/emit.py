@@ -192,6 +192,8 @@ class Emitter:
                 comment = f"{v.name} = {text(line.expr)}" + (f"   ({comment})" if comment else "")
             else:
                 code = f"{v.name} = {text(line.expr)}"
+        if line.quiet:
+            code = f'with np.errstate(over="ignore", under="ignore"): {code}'
         return f"{code:<60}  # {comment}" if comment else code
 
     def source(self, fn_name: str, doc: str) -> str:

@@ -53,7 +53,7 @@ class Line:
     `stmt` (an AST, values in it as Refs), or source `text` naming the values listed in `uses`.
     `effect`: it changes state outside the call, so it stays even when nothing reads its targets."""
 
-    __slots__ = ("targets", "expr", "stmt", "text", "uses", "comment", "effect", "section", "pattern")
+    __slots__ = ("targets", "expr", "stmt", "text", "uses", "comment", "effect", "section", "pattern", "quiet")
 
     def __init__(self, targets: List[Value], expr: Optional[ast.expr] = None, text: Optional[str] = None,
                  uses: Optional[List[Value]] = None, comment: str = "", effect: bool = False, section: str = "",
@@ -63,6 +63,7 @@ class Line:
         self.uses = uses if uses is not None else ([n.value for n in ast.walk(tree) if isinstance(n, Ref)]
                                                    if tree is not None else [])
         self.effect, self.section, self.pattern = effect, section, pattern
+        self.quiet = False  # runs under np.errstate(over="ignore", under="ignore")
         for t in targets:
             t.line = self
 
@@ -94,12 +95,16 @@ class Program:
         self.escaping: List[tuple] = []  # (call node, value) whose function emit picks: copy or not
         self.delivered: List[tuple] = []  # (owned node, value)
         self.computed: Dict[str, Value] = {}  # expression -> the value that computed it (until a write)
+        self.reset: Dict[int, list] = {}  # id(p) -> the zero_grad parameters list that set p.grad to None
+        self.grad_data: Dict[int, Value] = {}  # id(p) -> the value p.grad's array holds (when known)
+        self.zero_lines: List[tuple] = []
         self.names = dict(trace.local_names)
         self.names.update(scan_names(fn, example_args))
         self.section = "forward"
         self._args(example_args)
         for ev in trace.events:
             getattr(self, "_" + type(ev).__name__)(ev)
+        self._finish_zero_grad()
         self.result = self._result(trace.result)
 
     # ----------------------------------------------------------------- values
@@ -172,7 +177,7 @@ class Program:
             self._external(t)
         return self.objects[id(t)]
 
-    def assign(self, expr: ast.expr, hint: str, comment: str, forward_result: bool = False) -> Value:
+    def assign(self, expr: ast.expr, hint: str, comment: str, forward_result: bool = False, quiet: bool = False) -> Value:
         """A line `name = expr` (evaluated now on the traced values; its static parts folded)."""
         value, expr = evaluate_and_fold(self.ev, expr)
         if isinstance(expr, Ref) and not forward_result:
@@ -189,6 +194,7 @@ class Program:
             return same  # the same expression of the same values (x * x: both inputs' rules agree)
         v = Value(self.ns.fresh(hint), value)
         self.lines.append(Line([v], expr, comment=comment, section=self.section))
+        self.lines[-1].quiet = quiet
         self.computed[key] = v
         return v
 
@@ -256,8 +262,8 @@ class Program:
             saved = Value(self.ns.fresh(f"{hint}_saved"), ev.saved)
             self.lines.append(Line([y, saved], call, comment=op.name, section=self.section, pattern=[y, saved]))
         else:
-            expr = forms.forward(self.inl, op, ev.forward, nodes, values, attrs)
-            y = self.assign(expr, hint, op.name, forward_result=True)
+            expr, quiet = forms.forward(self.inl, op, ev.forward, nodes, values, attrs)
+            y = self.assign(expr, hint, op.name, forward_result=True, quiet=quiet)
         self.values[id(ev.out)] = y
         self.arrays[id(ev.out._data)] = y
         self.opcalls[id(ev.out)] = (ev, y, saved, ctx)
@@ -302,14 +308,28 @@ class Program:
                 grads[id(p)] = (p, pg)
         for leaf, g in grads.values():
             if leaf.requires_grad:
-                owned = ast.Constant(False)
-                self.delivered.append((owned, g))
-                g.escapes = True
-                call = ast.Call(ast.Name("deliver", ast.Load()),
-                                [ast.Name(self.object_expr(leaf), ast.Load()), Ref(g), owned], [])
-                self.lines.append(Line([], stmt=ast.Expr(call), effect=True, section="backward",
-                                       comment=f"{self.tensor_value(leaf).name}.grad: set, or added to"))
+                self._deliver(leaf, g)
         self.section = "forward"
+
+    def _deliver(self, leaf: Tensor, g: Value) -> None:
+        """`leaf.grad` gets g: added to what is there, as backward does; or simply set when the function
+        reset it to None just before (then that reset is left out: this assignment replaces it)."""
+        name = self.tensor_value(leaf).name
+        target = ast.Name(self.object_expr(leaf), ast.Load())
+        reset = self.reset.pop(id(leaf), None)
+        if reset is not None:
+            reset[:] = [p for p in reset if p is not leaf]
+            stmt = ast.Assign([ast.Attribute(target, "grad", ast.Store())], self._escape(g, "wrap_copy"), lineno=0)
+            self.lines.append(Line([], stmt=stmt, effect=True, section="backward", comment=f"{name}.grad"))
+            self.grad_data[id(leaf)] = g
+            return
+        owned = ast.Constant(False)
+        self.delivered.append((owned, g))
+        g.escapes = True
+        call = ast.Call(ast.Name("deliver", ast.Load()), [target, Ref(g), owned], [])
+        self.lines.append(Line([], stmt=ast.Expr(call), effect=True, section="backward",
+                               comment=f"{name}.grad: set, or added to"))
+        self.grad_data.pop(id(leaf), None)
 
     def _rule(self, t: Tensor, opcall: OpCall, i: int, g: Value, y: Value, saved: Optional[Value]) -> Value:
         op = t._op
@@ -366,7 +386,9 @@ class Program:
     def _Delivered(self, ev: Delivered) -> None:
         self.computed.clear()  # values may change from here on
         for leaf, gobj in ev.grads.items():
-            if leaf.requires_grad:
+            if id(leaf) in self.grad_data:  # its .grad holds that value's array (or a copy of it)
+                self.values[id(gobj)] = self.grad_data[id(leaf)]
+            elif leaf.requires_grad:
                 v = Value(self.ns.fresh("grad_" + self.tensor_value(leaf).name), gobj._data)
                 self.lines.append(Line([v], text=f"{v.name} = {self.object_expr(leaf)}.grad._data",
                                        section="backward"))
@@ -378,6 +400,8 @@ class Program:
         t = ev.tensor
         if id(t) not in self.objects and id(t) not in self.trace.externals:
             return  # a tensor being made (its .grad starts as None), or one the trace computed
+        self.reset.pop(id(t), None)
+        self.grad_data.pop(id(t), None)
         target = self.object_expr(t)
         value = ev.value
         if value is None:
@@ -394,17 +418,33 @@ class Program:
 
     def _ZeroGrad(self, ev: ZeroGrad) -> None:
         self.computed.clear()  # values may change from here on
-        names = [self.object_expr(p) for p in ev.params]
-        group = self.ns.add(tuple(ev.params), "zero_grad_tensors")
-        what = ", ".join(self.tensor_value(p).name for p in ev.params)
-        self.lines.append(Line([], text=f"zero_grads({group}, {ev.set_to_none})", effect=True, section="zero_grad",
-                               comment=("set to None: " if ev.set_to_none else "zeroed in place: ") + what))
-        del names
+        params = list(ev.params)
+        for p in params:
+            self.object_expr(p)
+            self.grad_data.pop(id(p), None)
+            if ev.set_to_none:
+                self.reset[id(p)] = params  # a delivery that follows may take p out of this reset
+        line = Line([], text="", effect=True, section="zero_grad")
+        self.zero_lines.append((line, params, ev.set_to_none))
+        self.lines.append(line)
+
+    def _finish_zero_grad(self) -> None:
+        """Write the zero_grad lines: each resets the parameters that no later assignment replaces."""
+        for line, params, set_to_none in self.zero_lines:
+            if not params:
+                self.lines.remove(line)
+                continue
+            group = self.ns.add(tuple(params), "zero_grad_tensors")
+            line.text = f"zero_grads({group}, {set_to_none})"
+            line.comment = ("set to None: " if set_to_none else "zeroed in place: ") + \
+                ", ".join(self.tensor_value(p).name for p in params)
 
     def _OptimizerStep(self, ev: OptimizerStep) -> None:
         self.computed.clear()  # values may change from here on
         opt = ev.optimizer
         owner = self.ns.add(opt, self.names.get(id(opt)) or "optimizer")
+        for p in opt._params:  # the step reads p.grad: a reset before it stays
+            self.reset.pop(id(p), None)
         if type(opt) is SGD and all(not g["momentum"] and not g["weight_decay"] for g in opt.param_groups):
             self._plain_sgd(opt, owner, ev.with_grad)
             return
@@ -422,9 +462,11 @@ class Program:
             for p in group["params"]:
                 if with_grad[i]:
                     v = self.tensor_value(p)
+                    g = self.grad_data.get(id(p))
+                    grad = g.name if g is not None else f"{self.object_expr(p)}.grad._data"
                     work = self.ns.add(np.empty_like(p._data), f"step_{v.name}")
-                    self.lines.append(Line([], text=f"np.multiply({self.object_expr(p)}.grad._data, {lr.name}, "
-                                                    f"out={work}); {v.name} -= {work}", uses=[v, lr], effect=True,
+                    self.lines.append(Line([], text=f"np.multiply({grad}, {lr.name}, out={work}); {v.name} -= {work}",
+                                           uses=[v, lr] + ([g] if g is not None else []), effect=True,
                                            section="update", comment=f"SGD: {v.name} -= lr * {v.name}.grad"))
                 i += 1
 
