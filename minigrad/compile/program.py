@@ -139,15 +139,16 @@ class Program:
             if a.shape == b.shape and a.dtype == b.dtype and a.strides == b.strides \
                     and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]:
                 return arg  # np.asarray(argument): the same array
-        if isinstance(a, Traced) or any(np.may_share_memory(a, arg.array) for arg in self.arg_values):
-            hint = ""
-            same = [arg for arg in self.arg_values if arg.array.shape == a.shape and arg.array.dtype != a.dtype]
-            if same:
-                hint = (f" (argument '{same[0].name}' converted from {same[0].array.dtype} to {a.dtype}? pass it in "
-                        f"{a.dtype})")
+        if any(np.may_share_memory(a, b) for b in self.trace.traced_arrays):
             raise TracingError(f"compile: an array of shape {a.shape} computed from an argument with numpy, outside "
-                               f"minigrad's ops, reaches an op{hint}; it would be frozen at its traced value. Compute "
-                               "it with tensor operations, or pass it as an argument")
+                               "minigrad's ops, reaches an op; it would be frozen at its traced value. Compute it "
+                               "with tensor operations, or pass it as an argument")
+        for arg in self.arg_values:  # a converted copy no longer knows where it came from: compare the values
+            b = arg.array
+            if b.shape == a.shape and b.dtype != a.dtype and np.array_equal(a, b.astype(a.dtype)):
+                raise TracingError(f"compile: argument '{arg.name}' reaches an op converted from {b.dtype} to "
+                                   f"{a.dtype} by numpy (a loss converting its target?); the copy would be frozen at "
+                                   f"its traced value. Pass the argument in {a.dtype}")
         return None
 
     def _external(self, t: Tensor) -> None:
@@ -207,19 +208,19 @@ class Program:
             name = self.ns.fresh(names[i])
             self.signature.append(name)
             if isinstance(a, Tensor):
-                v = Value(name, s._data)
+                v = Value(name, plain(s._data))
                 dtype = self.ns.add(a.dtype, str(a.dtype))
                 self.head.append(Line([], text=f"if not (isinstance({name}, Tensor) and {name}._data.shape == "
                                                f"{a.shape!r} and {name}._data.dtype == {dtype}): "
                                                f"argument_mismatch({i}, {name})", effect=True, section="arguments"))
                 self.objects[id(s)] = name + "_tensor"
-                self.head.append(Line([], text=f"{name}_tensor = {name}", section="arguments:object"))
+                self.head.append(Line([], text=f"{name}_tensor = {name}", section="arguments:object", effect=True))
                 self.head.append(Line([v], text=f"{name} = {name}._data", section="arguments"))
                 self.values[id(s)] = v
                 self.arrays[id(s._data)] = v
                 self.arg_values.append(v)
             elif isinstance(a, np.ndarray):
-                v = Value(name, s)
+                v = Value(name, plain(s))
                 dtype = self.ns.add(a.dtype, str(a.dtype))
                 self.head.append(Line([], text=f"if not (isinstance({name}, np.ndarray) and {name}.shape == "
                                                f"{a.shape!r} and {name}.dtype == {dtype}): "
@@ -259,7 +260,7 @@ class Program:
                 if not isinstance(n, Ref):
                     self.ev.static.setdefault(id(n), False)
             y = Value(self.ns.fresh(hint), ev.out._data)
-            saved = Value(self.ns.fresh(f"{hint}_saved"), ev.saved)
+            saved = Value(self.ns.fresh(f"{hint}_saved"), plain(ev.saved))
             self.lines.append(Line([y, saved], call, comment=op.name, section=self.section, pattern=[y, saved]))
         else:
             expr, quiet = forms.forward(self.inl, op, ev.forward, nodes, values, attrs)
@@ -545,6 +546,12 @@ class Program:
 _INPLACE_UFUNCS = {"add_": "add", "__iadd__": "add", "sub_": "subtract", "__isub__": "subtract",
                    "mul_": "multiply", "__imul__": "multiply", "div_": "true_divide", "__itruediv__": "true_divide",
                    "pow_": "power"}
+
+
+def plain(a: Any) -> Any:
+    """A traced argument's array as the plain ndarray that replays will get (numpy keeps subclasses
+    through its operations, which changes what a 0-d result is)."""
+    return a.view(np.ndarray) if isinstance(a, Traced) else a
 
 
 def _np_call(name: str, args: list, **kwargs: ast.expr) -> ast.Call:

@@ -35,7 +35,13 @@ class TracingError(RuntimeError):
 
 class Traced(np.ndarray):
     """An argument's array while tracing. numpy results computed from it are `Traced` as well, so an
-    array that reaches an op after numpy work outside minigrad is recognised (it would be frozen)."""
+    array that reaches an op after numpy work outside minigrad is recognised (it would be frozen). Each
+    is noted with the tracer: `np.asarray` hands out plain views of them, which share their memory."""
+
+    def __array_finalize__(self, obj: Any) -> None:
+        tracer = _mode.tracer
+        if tracer is not None:
+            tracer.traced_arrays.append(self)
 
 
 # --------------------------------------------------------------------------- events, in program order
@@ -111,6 +117,7 @@ class Trace:
     args: tuple  # what the function received: stand-in tensors, Traced arrays, static values
     result: Any
     externals: Dict[int, Tensor]  # id -> tensor that the function read but did not make (parameters, ...)
+    traced_arrays: list  # the arguments' arrays and every array numpy computed from them during the call
     local_names: Dict[int, str]  # id(tensor) -> the variable name it had in the function (for .source)
     keep: list = field(default_factory=list)  # everything whose id is used as a key, kept alive
 
@@ -142,6 +149,7 @@ class Tracer:
                            if isinstance(s, (Tensor, np.ndarray))]
         self.arg_copies = [np.array(a, copy=True) for a in self.arg_arrays]
         self.out_arrays: Dict[int, np.ndarray] = {}  # id -> the array of an op's result
+        self.traced_arrays: List[np.ndarray] = list(self.arg_arrays)  # arrays computed from arguments
 
     # ----------------------------------------------------------------- what the hooks call
     def op(self, op: Any, forward: Callable, inputs: tuple, attrs: Optional[dict], y: np.ndarray, saved: Any,
@@ -275,7 +283,7 @@ class Tracer:
     def is_traced_array(self, a: np.ndarray) -> bool:
         """An op's result, an argument's array, an array computed from one, or a view of one."""
         return (id(a) in self.out_arrays or isinstance(a, Traced)
-                or any(np.may_share_memory(a, b) for b in self.arg_arrays))
+                or any(np.may_share_memory(a, b) for b in self.traced_arrays))
 
     def write(self, original: Callable, array: Any) -> None:
         if self.inside is None:
@@ -506,7 +514,7 @@ def trace_call(fn: Callable, args: tuple) -> Trace:
         if isinstance(a, Tensor):
             a.grad = s.grad
     _untaint(tracer)
-    return Trace(tracer.events, tuple(stand_ins), result, tracer.externals, names, tracer.keep)
+    return Trace(tracer.events, tuple(stand_ins), result, tracer.externals, tracer.traced_arrays, names, tracer.keep)
 
 
 def _untaint(tracer: Tracer) -> None:
