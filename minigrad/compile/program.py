@@ -145,7 +145,8 @@ class Program:
                                "with tensor operations, or pass it as an argument")
         for arg in self.arg_values:  # a converted copy no longer knows where it came from: compare the values
             b = arg.array
-            if b.shape == a.shape and b.dtype != a.dtype and np.array_equal(a, b.astype(a.dtype)):
+            if b.shape == a.shape and b.dtype != a.dtype and b.dtype.kind == a.dtype.kind and a.size > 1 \
+                    and np.ptp(a) > 0 and np.array_equal(a, b.astype(a.dtype)):
                 raise TracingError(f"compile: argument '{arg.name}' reaches an op converted from {b.dtype} to "
                                    f"{a.dtype} by numpy (a loss converting its target?); the copy would be frozen at "
                                    f"its traced value. Pass the argument in {a.dtype}")
