@@ -431,7 +431,7 @@ def test_source_reads_like_the_textbook():
     src = compiled.source
     assert isinstance(compiled, CompiledFunction) and "see .source" in repr(compiled)
     assert src.startswith("def train_step(x, t):")
-    for text in ("h = 1 / (1 + np.exp(-", "dW2 = h.T @ ", "dW1 = x.T @ ", "W1 -= ", "(sigmoid')", "(matmul)"):
+    for text in ("h = 1 / (1 + np.exp(-", "dW2 = h.T @ ", "dW1 = x.T @ ", "W1 -= ", "[sigmoid' w.r.t.", "[matmul]"):
         assert text in src, f"{text!r} not in:\n{src}"
     assert compiled.compile_seconds > 0
 

@@ -189,7 +189,7 @@ class Emitter:
                 self.lower(line.expr, v.name, stmts)
                 self.scratch.release()
                 code = "; ".join(stmts)
-                comment = f"{v.name} = {text(line.expr)}" + (f"   ({comment})" if comment else "")
+                comment = f"{v.name} = {text(line.expr)}" + (f"   [{comment}]" if comment else "")
             else:
                 code = f"{v.name} = {text(line.expr)}"
         if line.quiet:

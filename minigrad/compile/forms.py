@@ -70,7 +70,7 @@ def _weight_grad(g: Any, a: Any, b: Any) -> Optional[str]:
     if not (_arrays(g, a, b) and a.ndim == 2 == b.ndim):
         return None
     if a.shape[1] > g.shape[1] and a.size * g.shape[1] >= 2 ** 20 and a.flags.c_contiguous and g.flags.c_contiguous:
-        return "lambda g, y, a, b: (g.T @ a).T"
+        return "lambda g, y, a, b: (g.T @ a).T", "{a}.T @ {g}, computed transposed (faster in OpenBLAS)"
     return "lambda g, y, a, b: a.T @ g"
 
 
@@ -100,17 +100,21 @@ def forward(inl: Inliner, op: Any, fn: Callable, nodes: list, values: list, attr
 
 
 def rule(inl: Inliner, op: Any, i: int, fn: Callable, nodes: list, values: list, attrs: Dict[str, Any],
-         saved: Optional[ast.expr]) -> ast.expr:
-    """The expression of `op`'s rule for input `i`: nodes/values are (g, y, *inputs)."""
+         saved: Optional[ast.expr]) -> tuple:
+    """(expression of `op`'s rule for input `i`, a note for its comment or ""): nodes/values are (g, y, *inputs);
+    a note's {g}, {y}, {a} ... name the rule's parameters."""
     form = RULES.get((op.name, i))
     if form is not None:
-        expr = _from_table(inl, form(*values, **attrs), nodes, attrs)
+        source = form(*values, **attrs)
+        noted = isinstance(source, tuple)
+        expr = _from_table(inl, source[0] if noted else source, nodes, attrs)
         if expr is not None:
-            return expr
+            return expr, source[1] if noted else ""
     kwargs = {k: inl.constant_of(v, k) for k, v in attrs.items()}
     if saved is not None:
         kwargs["saved"] = saved
     expr = inl.inline(fn, nodes, kwargs)
     if expr is not None:
-        return expr
-    return inl.call(fn, nodes, kwargs, f"{op.name}_rule{i}" if len(op.rules) > 1 else f"{op.name}_rule")
+        return expr, ""
+    several = sum(r is not None for r in op.rules) > 1
+    return inl.call(fn, nodes, kwargs, f"{op.name}_grad{i}" if several else f"{op.name}_grad"), ""

@@ -273,10 +273,9 @@ class Program:
     def _Backward(self, ev: Backward) -> None:
         self.section = "backward"
         root = ev.root
-        if ev.grad is None:
+        if ev.grad is None:  # d(root)/d(root) = 1, as backward() starts
             ones = np.ones(root.shape, dtype=root.dtype)
-            g = Value(self.ns.add(ones, f"ones_{identifier('x'.join(map(str, root.shape)) or 'scalar')}"), ones,
-                      const=True)
+            g = Value(self.ns.add(ones, "d" + self.tensor_value(root).name), ones, const=True)
         elif isinstance(ev.grad, Tensor):
             g = self.tensor_value(ev.grad)
         else:
@@ -337,10 +336,14 @@ class Program:
         op = t._op
         nodes = [Ref(g), Ref(y)] + [self.inl.constant_of(x, "const") for x in opcall.inputs]
         values = [g.array, y.array] + [x._data if isinstance(x, Tensor) else x for x in opcall.inputs]
-        expr = forms.rule(self.inl, op, i, op.rules[i], nodes, values, dict(opcall.attrs or {}),
-                          None if saved is None else Ref(saved))
+        expr, note = forms.rule(self.inl, op, i, op.rules[i], nodes, values, dict(opcall.attrs or {}),
+                                None if saved is None else Ref(saved))
         target = self.tensor_value(opcall.inputs[i]).name
-        return self.assign(expr, "d" + target, f"{op.name}'" + (f" (input {i})" if len(op.rules) > 1 else ""))
+        if note:  # the note names the rule's parameters g, y, a, b ...: here the program's values
+            names = ["g", "y"] + list(_rule_params(op.rules[i], len(opcall.inputs)))
+            note = ": " + note.format(**{n: getattr(node, "value", None) and node.value.name or "?"
+                                         for n, node in zip(names, nodes)})
+        return self.assign(expr, "d" + target, f"{op.name}' w.r.t. {target}{note}")
 
     def _function_vjp(self, t, opcall, g, y, ctx, ins, wants) -> list:
         """A custom Function's backward, called through its Op (one line for all inputs)."""
@@ -378,7 +381,7 @@ class Program:
                 expr = _reduce(Ref(pg), tuple(range(lead)) + stretched, True)
                 if lead:
                     expr = ast.Call(ast.Attribute(expr, "reshape", ast.Load()), [ast.Constant(shape)], [])
-            pg = self.assign(expr, "d" + pname, f"summed to the shape of {pname} (undoing broadcasting)")
+            pg = self.assign(expr, "d" + pname, f"summed to {pname}'s shape: {pname} was broadcast")
         if np.result_type(pg.array) != p._data.dtype:
             dtype = self.ns.add(p._data.dtype, str(p._data.dtype))
             pg = self.assign(ast.Call(ast.Attribute(Ref(pg), "astype", ast.Load()), [ast.Name(dtype, ast.Load())],
@@ -547,6 +550,15 @@ class Program:
 _INPLACE_UFUNCS = {"add_": "add", "__iadd__": "add", "sub_": "subtract", "__isub__": "subtract",
                    "mul_": "multiply", "__imul__": "multiply", "div_": "true_divide", "__itruediv__": "true_divide",
                    "pow_": "power"}
+
+
+def _rule_params(rule: Callable, n: int) -> List[str]:
+    """The names a rule gives its n inputs (rule(g, y, a, b) -> a, b)."""
+    try:
+        names = [p.name for p in inspect.signature(rule).parameters.values()][2:2 + n]
+    except (TypeError, ValueError):
+        names = []
+    return names if len(names) == n else [f"x{i}" for i in range(n)]
 
 
 def plain(a: Any) -> Any:
