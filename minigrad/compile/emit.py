@@ -11,7 +11,6 @@ shape, into the result itself. So the math of each line is the rule's own expres
 from __future__ import annotations
 
 import ast
-import copy as _copy
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -27,32 +26,8 @@ _SECTIONS = {"arguments": "the arguments, as traced", "parameters": "the tensors
              "zero_grad": "zero_grad", "forward": "forward", "backward": "backward", "update": "update"}
 
 
-class _Named(ast.NodeTransformer):
-    """A copy of an expression for printing: values by name, `x[slice(None, None, None), t]` as `x[:, t]`."""
-
-    def visit(self, node: ast.AST) -> ast.AST:
-        if isinstance(node, Ref):
-            return ast.Name(node.value.name, ast.Load())
-        return super().visit(node)
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        self.generic_visit(node)
-        node.slice = _slices(node.slice)
-        return node
-
-
-def _slices(node: ast.expr) -> ast.expr:
-    if isinstance(node, ast.Tuple):
-        return ast.Tuple([_slices(e) for e in node.elts], ast.Load())
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "slice" \
-            and len(node.args) == 3 and not node.keywords:
-        parts = [None if isinstance(a, ast.Constant) and a.value is None else a for a in node.args]
-        return ast.Slice(*parts)
-    return node
-
-
 def text(node: ast.AST) -> str:
-    return ast.unparse(_Named().visit(_copy.deepcopy(node)))
+    return ast.unparse(node)
 
 
 class _Scratch:

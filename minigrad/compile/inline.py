@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import copy
 import inspect
 import math
 import operator
@@ -29,19 +28,35 @@ from ..autograd import function as _function
 
 
 class Ref(ast.Name):
-    """A value of the program inside an expression (its `id` is set to the value's name when printed)."""
+    """A value of the program inside an expression: printed as the value's name (`ast.unparse` takes it for
+    a Name: the class says it is one), never descended into by transformers (no fields)."""
 
     _fields = ()
 
     def __init__(self, value: Any) -> None:
-        super().__init__(id="_", ctx=ast.Load())
+        super().__init__(ctx=ast.Load())
         self.value = value
 
-    def __copy__(self) -> "Ref":
-        return Ref(self.value)
+    @property
+    def id(self) -> str:  # noqa: A003  (ast.Name's attribute)
+        return self.value.name
 
-    def __deepcopy__(self, memo: dict) -> "Ref":
-        return Ref(self.value)
+
+Ref.__name__ = "Name"  # ast.unparse dispatches on the class name
+
+
+def copy_tree(node: Any) -> Any:
+    """A copy of an expression tree (new nodes; the same values in its Refs), much faster than deepcopy."""
+    if isinstance(node, Ref):
+        return Ref(node.value)
+    if isinstance(node, ast.AST):
+        new = type(node).__new__(type(node))
+        for f in node._fields:
+            setattr(new, f, copy_tree(getattr(node, f, None)))
+        return new
+    if isinstance(node, list):
+        return [copy_tree(n) for n in node]
+    return node
 
 
 # names the generated module binds besides numpy (see compile/__init__.py and runtime.py)
@@ -56,6 +71,7 @@ class Namespace:
         self.objects: Dict[str, Any] = {"np": np, "math": math}
         self._names: Dict[int, str] = {id(np): "np", id(math): "math"}
         self.taken: set = set(self.objects) | set(dir(builtins)) | set(HELPERS)
+        self._next: Dict[str, int] = {}  # base name -> the suffix to try next
 
     def add(self, obj: Any, hint: str) -> str:
         name = self._names.get(id(obj))
@@ -67,10 +83,12 @@ class Namespace:
         return name
 
     def fresh(self, hint: str) -> str:
+        """A name not taken yet: `hint`, else hint_2, hint_3 ..."""
         base = identifier(hint)
-        name, k = base, 2
+        name, k = base, self._next.get(base, 2)
         while name in self.taken:
             name, k = f"{base}_{k}", k + 1
+        self._next[base] = k
         self.taken.add(name)
         return name
 
@@ -174,7 +192,16 @@ def _body(fn: Callable) -> Optional[tuple]:
                 free[n.id] = getattr(builtins, n.id)
             else:
                 return None
-    return tuple(names), defaults, expr, free
+    return tuple(names), defaults, expr, free, _uses(expr, names)
+
+
+def _uses(expr: ast.expr, names: Any) -> Dict[str, int]:
+    """How often the body reads each parameter."""
+    counts = dict.fromkeys(names, 0)
+    for n in ast.walk(expr):
+        if isinstance(n, ast.Name) and n.id in counts:
+            counts[n.id] += 1
+    return counts
 
 
 @lru_cache(maxsize=None)
@@ -186,7 +213,7 @@ def _source_body(source: str) -> Optional[tuple]:
     names = tuple(a.arg for a in node.args.args)
     defaults = dict(zip(names[len(names) - len(fn.__defaults__ or ()):], fn.__defaults__ or ()))
     free = {n.id: np for n in ast.walk(node.body) if isinstance(n, ast.Name) and n.id == "np"}
-    return names, defaults, node.body, free
+    return names, defaults, node.body, free, _uses(node.body, names)
 
 
 # --------------------------------------------------------------------------- building expressions
@@ -252,7 +279,7 @@ class Inliner:
         return None if found is None else self._substitute(found, args, kwargs, 0)
 
     def _substitute(self, found: tuple, args: list, kwargs: Dict[str, ast.expr], depth: int) -> Optional[ast.expr]:
-        names, defaults, expr, free = found
+        names, defaults, expr, free, uses = found
         bind: Dict[str, ast.expr] = {}
         if len(args) > len(names):
             return None
@@ -268,7 +295,6 @@ class Inliner:
                 bind[n] = self.constant(defaults[n], n)
         # each argument substituted once where the body uses it once; used more often it must be a name or
         # literal, else its work would be repeated
-        uses = {n: sum(isinstance(x, ast.Name) and x.id == n for x in ast.walk(expr)) for n in names}
         for n, node in bind.items():
             if uses[n] > 1 and not isinstance(node, (ast.Name, ast.Constant, Ref)):
                 return None
@@ -278,7 +304,7 @@ class Inliner:
                 renames[n] = ast.Constant(obj)
             else:
                 renames[n] = self.name(obj, n)
-        body = _Substitute(bind, renames).visit(copy.deepcopy(expr))
+        body = _Substitute(bind, renames).visit(copy_tree(expr))
         return _Calls(self, depth).visit(body) if depth < 3 else body
 
 
@@ -288,9 +314,9 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id in self.bind:
-            return copy.deepcopy(self.bind[node.id])
+            return copy_tree(self.bind[node.id])
         if node.id in self.renames:
-            return copy.deepcopy(self.renames[node.id])
+            return copy_tree(self.renames[node.id])
         return node
 
 
@@ -459,6 +485,27 @@ def _literal_node(v: Any) -> ast.expr:
     if type(v) is tuple:
         return ast.Tuple([_literal_node(x) for x in v], ast.Load())
     return ast.Constant(v)
+
+
+class _Slices(ast.NodeTransformer):
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        node.slice = _slices(node.slice)
+        return node
+
+
+def _slices(node: ast.expr) -> ast.expr:
+    if isinstance(node, ast.Tuple):
+        return ast.Tuple([_slices(e) for e in node.elts], ast.Load())
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "slice" \
+            and len(node.args) == 3 and not node.keywords:
+        return ast.Slice(*[None if isinstance(a, ast.Constant) and a.value is None else a for a in node.args])
+    return node
+
+
+def readable_slices(expr: ast.expr) -> ast.expr:
+    """`x[slice(None, None, None), t]` (how a traced index is written) as `x[:, t]`."""
+    return _Slices().visit(expr)
 
 
 def evaluate_and_fold(ev: Evaluator, expr: ast.expr) -> tuple:

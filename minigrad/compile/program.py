@@ -12,7 +12,6 @@ the program has its traced shape and dtype.
 from __future__ import annotations
 
 import ast
-import copy
 import inspect
 from typing import Any, Callable, Dict, List, Optional
 
@@ -25,7 +24,7 @@ from ..optim.optimizer import Optimizer
 from ..optim.sgd import SGD
 from ..tensor import Tensor
 from . import forms
-from .inline import Evaluator, Inliner, Namespace, Ref, evaluate_and_fold, identifier
+from .inline import Evaluator, Inliner, Namespace, Ref, evaluate_and_fold, identifier, readable_slices
 from .trace import (Backward, Convert, Delivered, GradSet, InPlace, OpCall, OptimizerStep, Trace, Traced,
                     TracingError, ZeroGrad)
 
@@ -66,15 +65,6 @@ class Line:
         self.quiet = False  # runs under np.errstate(over="ignore", under="ignore")
         for t in targets:
             t.line = self
-
-
-class _Keyed(ast.NodeTransformer):
-    """An expression with its values by identity, as a key for reusing a computation."""
-
-    def visit(self, node: ast.AST) -> ast.AST:
-        if isinstance(node, Ref):
-            return ast.Name(f"{node.value.name}#{id(node.value)}", ast.Load())
-        return super().visit(node)
 
 
 class Program:
@@ -190,7 +180,8 @@ class Program:
         if not any(isinstance(n, Ref) and not n.value.const for n in ast.walk(expr)):
             # made of constants only (the gradient of the loss, 1, through mean' and sum'): computed once, here
             return Value(self.ns.add(value, hint), value, const=True)
-        key = ast.unparse(_Keyed().visit(copy.deepcopy(expr)))
+        expr = readable_slices(expr)
+        key = ast.unparse(expr)  # value names are unique: the same text is the same computation
         same = self.computed.get(key)
         if same is not None:
             return same  # the same expression of the same values (x * x: both inputs' rules agree)

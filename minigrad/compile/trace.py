@@ -394,9 +394,9 @@ def _wrap_method(original: Callable, on_call: Callable) -> Callable:
     return method
 
 
-def _on_init(tr, original, self, data, *args, **kwargs):
-    original(self, data, *args, **kwargs)
-    tr.convert(self, data)
+def _on_init(tr, original, self, *args, **kwargs):
+    original(self, *args, **kwargs)
+    tr.convert(self, args[0] if args else kwargs.get("data"))
 
 
 def _value_read(name: str) -> Callable:
