@@ -462,8 +462,15 @@ def test_mismatched_arguments_raise_value_error():
         compiled(x, np.array([0, 1, 1, 0]))
     with pytest.raises(TypeError, match="takes 2 positional arguments"):
         compiled(x)
+    with pytest.raises(ValueError, match="argument 0 is a tensor .* requiring grad"):
+        compiled(mg.tensor(np.ones((4, 3)), requires_grad=True), t)
+    w.requires_grad_(False)
+    with pytest.raises(ValueError, match=r"tensor 'w' is now a tensor of shape \(3, 2\) and dtype float64, not .* "
+                                         "requiring grad"):
+        compiled(x, t)
+    w.requires_grad_(True)
     w.data = np.ones((2, 2))
-    with pytest.raises(ValueError, match=r"now holds an array of shape \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"tensor 'w' is now a tensor of shape \(2, 2\)"):
         compiled(x, t)
 
 

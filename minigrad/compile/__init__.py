@@ -46,6 +46,7 @@ class CompiledFunction:
         self._run = run
         self._nargs = nargs
         self._lock = threading.Lock()
+        self._caller: Any = None  # the thread running it (a call from inside a call would reuse its buffers)
         self.source = source
         self.compile_seconds = seconds
         self.__name__ = getattr(fn, "__name__", "compiled")
@@ -55,8 +56,16 @@ class CompiledFunction:
         if len(args) != self._nargs:
             raise TypeError(f"compiled {self.__name__}: takes {self._nargs} positional arguments as traced, "
                             f"got {len(args)}")
+        me = threading.get_ident()
+        if self._caller == me:
+            raise RuntimeError(f"compiled {self.__name__}: called from inside its own call (through a custom Function "
+                               "or an optimizer?); its buffers are in use")
         with self._lock:
-            return self._run(*args)
+            self._caller = me
+            try:
+                return self._run(*args)
+            finally:
+                self._caller = None
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}: {self.source.count(chr(10))} lines, see .source>"
@@ -77,7 +86,7 @@ def compile(fn: Callable, *example_args: Any) -> CompiledFunction:
     if name == "_lambda_" or not name.isidentifier():
         name = "compiled"
     traced = [runtime.describe(a) for a in example_args]
-    mismatch = runtime.Mismatch(name, traced)
+    mismatch = runtime.Mismatch(name, traced, dict(prog.params))
     doc = (f"{name}({', '.join(prog.signature)}) compiled by minigrad.compile from one traced call; arguments: "
            + ("; ".join(f"{n}: {d}" for n, d in zip(prog.signature, traced)) or "none") + ".")
     source = Emitter(prog).source(name, doc)

@@ -153,9 +153,9 @@ class Program:
         v = Value(var, t._data)
         dtype = self.ns.add(t._data.dtype, str(t._data.dtype))
         self.head.append(Line([v], text=f"{var} = params[{key!r}].data", section="parameters"))
-        self.head.append(Line([], text=f"if {var}.shape != {t.shape!r} or {var}.dtype != {dtype}: "
-                                       f"parameter_changed({key!r}, {var})", uses=[v], effect=True,
-                              section="parameters"))
+        self.head.append(Line([], text=f"if {var}.shape != {t.shape!r} or {var}.dtype != {dtype} or "
+                                       f"params[{key!r}].requires_grad is not {t.requires_grad}: "
+                                       f"parameter_changed({key!r})", uses=[v], effect=True, section="parameters"))
         self.values[id(t)] = v
         self.arrays[id(t._data)] = v
         self.objects[id(t)] = f"params[{key!r}]"
@@ -203,7 +203,8 @@ class Program:
                 v = Value(name, plain(s._data))
                 dtype = self.ns.add(a.dtype, str(a.dtype))
                 self.head.append(Line([], text=f"if not (isinstance({name}, Tensor) and {name}._data.shape == "
-                                               f"{a.shape!r} and {name}._data.dtype == {dtype}): "
+                                               f"{a.shape!r} and {name}._data.dtype == {dtype} and "
+                                               f"{name}.requires_grad is {a.requires_grad}): "
                                                f"argument_mismatch({i}, {name})", effect=True, section="arguments"))
                 self.objects[id(s)] = name + "_tensor"
                 self.head.append(Line([], text=f"{name}_tensor = {name}", section="arguments:object", effect=True))
@@ -518,7 +519,7 @@ class Program:
                 return ast.Name(self.objects[id(obj)], ast.Load())
             if id(obj) in self.values or id(obj._data) in self.arrays:
                 return self._escape(self.tensor_value(obj), "wrap_copy")
-            return self.inl.name(obj, "result_tensor")
+            return self._escape(Value(self.ns.add(obj._data, "result_array"), obj._data, const=True), "wrap_copy")
         if isinstance(obj, np.ndarray):
             v = self.array_value(obj)
             return self.inl.name(obj, "result_array") if v is None else self._escape(v, "copy")

@@ -61,7 +61,8 @@ def same_static(a: Any, traced: Any) -> bool:
 
 def _describe(a: Any) -> str:
     if isinstance(a, Tensor):
-        return f"a tensor of shape {a.shape} and dtype {a.dtype}"
+        grad = ", requiring grad" if a.requires_grad else ""
+        return f"a tensor of shape {a.shape} and dtype {a.dtype}{grad}"
     if isinstance(a, np.ndarray):
         return f"an array of shape {a.shape} and dtype {a.dtype}"
     return f"{type(a).__name__} {a!r:.60}"
@@ -70,17 +71,19 @@ def _describe(a: Any) -> str:
 class Mismatch:
     """What each argument was when traced (for the error raised when a call differs)."""
 
-    def __init__(self, name: str, traced: list) -> None:
-        self.name, self.traced = name, traced
+    def __init__(self, name: str, traced: list, params: dict) -> None:
+        self.name, self.traced, self.params = name, traced, params
+        self.traced_params = {k: _describe(t) for k, t in params.items()}
 
     def argument(self, i: int, a: Any) -> None:
         raise ValueError(f"compiled {self.name}: argument {i} is {_describe(a)}, but it was traced with "
                          f"{self.traced[i]}; compile again for these arguments (minigrad.compile(fn, *args)) or "
                          "call the function uncompiled")
 
-    def parameter(self, key: str, a: np.ndarray) -> None:
-        raise ValueError(f"compiled {self.name}: tensor {key!r} now holds an array of shape {a.shape} and dtype "
-                         f"{a.dtype}, not the traced one; compile again or call the function uncompiled")
+    def parameter(self, key: str) -> None:
+        t = self.params[key]
+        raise ValueError(f"compiled {self.name}: tensor {key!r} is now {_describe(t)}, not {self.traced_params[key]} "
+                         "as traced; compile again or call the function uncompiled")
 
 
 def describe(a: Any) -> str:
