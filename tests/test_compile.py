@@ -581,3 +581,44 @@ def test_a_failed_trace_leaves_no_hooks_behind():
     loss.backward()
     assert_close(w.grad, np.ones(2), "gradient")
     assert "grad" in mg.Tensor.__dict__ and not isinstance(mg.Tensor.__dict__["grad"], property)
+
+
+def test_a_call_from_inside_its_own_call_raises():
+    holder = {}
+
+    class Reenter(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            if "compiled" in holder:
+                holder["compiled"](mg.tensor(x))
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    w = mg.tensor(np.ones(2), requires_grad=True)
+
+    def step(x):
+        return Reenter.apply(x * w).sum()
+    holder["compiled"] = mg.compile(step, mg.tensor(np.ones(2)))
+    with pytest.raises(RuntimeError, match="called from inside its own call"):
+        holder["compiled"](mg.tensor(np.ones(2)))
+
+
+@pytest.mark.parametrize("key, opts", [("W1", {}), ("W3", {"steps": 20}), ("W5", {})])
+def test_benchmark_compiled_column_matches_the_floor(key, opts):
+    """The `compiled` column of benchmarks/run.py: one step of each from the same init agrees with the
+    hand-written numpy step (as run.py's agreement check requires)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(EXAMPLES), "benchmarks"))
+    try:
+        import workloads as wl
+    finally:
+        sys.path.pop(0)
+    ref, compiled = wl.build(key, "floor", **opts), wl.build(key, "compiled", **opts)
+    ref.step()
+    compiled.step()
+    expected, got = ref.snapshot(), compiled.snapshot()
+    assert set(expected) == set(got)
+    for k in expected:
+        assert_close(got[k], expected[k], f"{key} {k}", rtol=1e-9, atol=1e-10)
+    assert wl.COMPILE_SECONDS[key] > 0

@@ -11,6 +11,7 @@ shape, into the result itself. So the math of each line is the rule's own expres
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -178,26 +179,22 @@ class Emitter:
         lines = self.live_lines()
         self.decide(lines)
         body: List[str] = []
+        objects: List[tuple] = []  # (index in body, name) of the lines keeping an argument's tensor object
         section = None
         for line in lines:
             sec = line.section.split(":")[0]
             if sec != section and sec in _SECTIONS:
                 body.append(f"# {_SECTIONS[sec]}")
                 section = sec
+            if line.section == "arguments:object":
+                objects.append((len(body), line.text.split(" = ")[0]))
             body.append(self.render(line))
         body.append(f"return {text(self.prog.result)}")
-        joined = "\n".join(body)
         # an argument's tensor object is kept only where the body uses it (to deliver its .grad, to return it)
-        body = [b for b, line in zip(body, [None] * len(body)) if not _unused_object(b, joined)]
+        joined = "\n".join(body)
+        unused = {i for i, name in objects if len(re.findall(rf"\b{name}\b", joined)) == 1}
+        body = [b for i, b in enumerate(body) if i not in unused]
         sig = ", ".join(self.prog.signature)
         out = [f"def {fn_name}({sig}):", f'    """{doc}"""']
         out += ["    " + b for b in body]
         return "\n".join(out) + "\n"
-
-
-def _unused_object(line: str, body: str) -> bool:
-    """`x_tensor = x` (keeping an argument's tensor object) when nothing else mentions x_tensor."""
-    if not line.endswith("_tensor = " + line.split("_tensor = ")[-1]) or "_tensor = " not in line:
-        return False
-    name = line.split(" = ")[0]
-    return body.count(name) == 1

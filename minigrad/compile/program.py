@@ -206,8 +206,8 @@ class Program:
                                                f"{a.shape!r} and {name}._data.dtype == {dtype} and "
                                                f"{name}.requires_grad is {a.requires_grad}): "
                                                f"argument_mismatch({i}, {name})", effect=True, section="arguments"))
-                self.objects[id(s)] = name + "_tensor"
-                self.head.append(Line([], text=f"{name}_tensor = {name}", section="arguments:object", effect=True))
+                obj = self.objects[id(s)] = self.ns.fresh(name + "_tensor")
+                self.head.append(Line([], text=f"{obj} = {name}", section="arguments:object", effect=True))
                 self.head.append(Line([v], text=f"{name} = {name}._data", section="arguments"))
                 self.values[id(s)] = v
                 self.arrays[id(s._data)] = v

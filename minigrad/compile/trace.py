@@ -1,14 +1,15 @@
 """Tracing one call of a function for `minigrad.compile`: what it did to tensors, in program order.
 
-While `trace` calls the function, every op call on tensors reaches `Tracer.op` through the one hook in
-the definition of recording (autograd/function.py), and the few library entry points that change
-state outside ops are wrapped for the duration (threads that are not tracing pass straight through):
-`Tensor.backward`, assignments to `.grad`, tensors made from traced data, in-place tensor methods (`__setitem__`, and `add_`, `-=` ... where they exist),
-and writes announced with `graph.note_write`; `Optimizer.step` and `nn.utils._zero_grads` (behind every
-zero_grad) call the tracer themselves, as an optimizer's step is often passed around pre-bound. What cannot be replayed raises `TracingError` naming it:
-reading a traced value into Python (`item()`, `bool()`, `float()`, `numpy()` ...: a branch taken on it
-would be frozen), `grad()` and `create_graph`, hooks, random numbers from minigrad's shared generator,
-writes that bypass the recorded paths, and values computed from the arguments with numpy outside ops.
+While `trace_call` runs the function, every op call on tensors reaches `Tracer.op` through the one hook
+in the definition of recording (autograd/function.py); `Optimizer.step` and `nn.utils._zero_grads`
+(behind every zero_grad) report themselves, since an optimizer's methods are often passed around
+pre-bound. A few more entry points are wrapped for the duration (threads that are not tracing pass
+straight through): `Tensor.backward`, assignments to `.grad`, tensors made from traced data, in-place
+tensor methods (`__setitem__`, and `add_`, `-=` ... where Tensor has them) and writes announced with
+`graph.note_write`. What a replay could not reproduce raises `TracingError` naming it: reading a value
+into Python (`item()`, `bool()`, `float()`, `numpy()` ...: a branch taken on it would be frozen),
+`grad()` and `create_graph`, hooks, draws from minigrad's shared generator, writes that bypass these
+paths, and arrays computed from the arguments with numpy outside ops.
 """
 from __future__ import annotations
 
