@@ -622,3 +622,24 @@ def test_benchmark_compiled_column_matches_the_floor(key, opts):
     for k in expected:
         assert_close(got[k], expected[k], f"{key} {k}", rtol=1e-9, atol=1e-10)
     assert wl.COMPILE_SECONDS[key] > 0
+
+
+def test_a_buffer_written_with_numpy_raises():
+    class RunningMean(nn.Module):
+        """A layer that keeps a running mean of its input in a buffer, updated with numpy (as batch norm's
+        running statistics are)."""
+
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+            self.register_buffer("running", np.zeros(3))
+
+        def forward(self, x):
+            self.running[...] = 0.9 * self.running + 0.1 * x.data.mean(axis=0)
+            return self.lin(x)
+    model = RunningMean()
+
+    def step(x):
+        return model(x).sum()
+    with pytest.raises(TracingError, match="buffer 'model.running' changed"):
+        mg.compile(step, mg.tensor(np.ones((4, 3))))

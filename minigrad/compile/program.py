@@ -19,7 +19,6 @@ import numpy as np
 
 from ..autograd.function import FunctionCtx as _FunctionCtx, FunctionOp
 from ..autograd.graph import inputs_of
-from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from ..optim.sgd import SGD
 from ..tensor import Tensor
@@ -89,7 +88,7 @@ class Program:
         self.grad_data: Dict[int, Value] = {}  # id(p) -> the value p.grad's array holds (when known)
         self.zero_lines: List[tuple] = []
         self.names = dict(trace.local_names)
-        self.names.update(scan_names(fn, example_args))
+        self.names.update(trace.reached_names)
         self.section = "forward"
         self._args(example_args)
         for ev in trace.events:
@@ -605,50 +604,3 @@ def arg_names(fn: Callable, n: int) -> List[str]:
         params = []
     names = [identifier(p.name) for p in params[:n]]
     return names + [f"arg{i}" for i in range(len(names), n)]
-
-
-def scan_names(fn: Callable, args: tuple) -> Dict[int, str]:
-    """Readable names for the tensors, modules and optimizers that `fn` reaches: its closure variables and
-    the globals it names, a bound method's object, and (two levels deep) dict keys, list positions, a
-    module's parameter names (`fc1.weight` -> fc1_weight)."""
-    names: Dict[int, str] = {}
-    seen: set = set()
-
-    def visit(obj: Any, name: str, depth: int) -> None:
-        if id(obj) in seen or depth > 3:
-            return
-        seen.add(id(obj))
-        if isinstance(obj, Tensor):
-            names.setdefault(id(obj), identifier(name))
-        elif isinstance(obj, Module):
-            names.setdefault(id(obj), identifier(name))
-            for pname, p in obj.named_parameters():
-                names.setdefault(id(p), identifier(pname))
-        elif isinstance(obj, Optimizer):
-            names.setdefault(id(obj), identifier(name))
-        elif isinstance(obj, dict):
-            for k, v in list(obj.items())[:1000]:
-                if isinstance(k, str):
-                    visit(v, k, depth + 1)
-        elif isinstance(obj, (list, tuple)):
-            for i, v in enumerate(obj[:1000]):
-                visit(v, f"{name}{i}", depth + 1)
-        elif inspect.ismethod(obj):  # opt.step passed around: the optimizer is not called "step"
-            owner = obj.__self__
-            visit(owner, "optimizer" if isinstance(owner, Optimizer) else "model" if isinstance(owner, Module)
-                  else name, depth)
-        elif inspect.isfunction(obj):
-            for var, cell in zip(obj.__code__.co_freevars, obj.__closure__ or ()):
-                try:
-                    visit(cell.cell_contents, var, depth + 1)
-                except ValueError:  # an empty cell
-                    pass
-            for var in obj.__code__.co_names:
-                if var in obj.__globals__ and not inspect.ismodule(obj.__globals__[var]):
-                    visit(obj.__globals__[var], var, depth + 1)
-
-    visit(fn, getattr(fn, "__name__", "fn"), 0)
-    for i, a in enumerate(args):
-        if not isinstance(a, (Tensor, np.ndarray)):
-            visit(a, f"arg{i}", 1)
-    return names

@@ -13,6 +13,7 @@ paths, and arrays computed from the arguments with numpy outside ops.
 """
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
 from contextlib import contextmanager
@@ -26,8 +27,10 @@ from ..autograd import engine as _engine, function as _function, graph as _graph
 from ..autograd.function import FunctionOp
 from ..autograd.graph import encode_inputs, inputs_of
 from ..autograd.mode import state as _mode
+from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor, _record, _wrap
+from .inline import identifier
 
 
 class TracingError(RuntimeError):
@@ -120,6 +123,7 @@ class Trace:
     externals: Dict[int, Tensor]  # id -> tensor that the function read but did not make (parameters, ...)
     traced_arrays: list  # the arguments' arrays and every array numpy computed from them during the call
     local_names: Dict[int, str]  # id(tensor) -> the variable name it had in the function (for .source)
+    reached_names: Dict[int, str]  # id -> the name of a tensor, module or optimizer that fn reaches
     keep: list = field(default_factory=list)  # everything whose id is used as a key, kept alive
 
 
@@ -495,6 +499,9 @@ def trace_call(fn: Callable, args: tuple) -> Trace:
     are updated, .grad set, exactly as an uncompiled call)."""
     stand_ins = [stand_in(a, i) for i, a in enumerate(args)]
     tracer = Tracer(stand_ins)
+    reached, modules = reachable(fn, args)
+    buffers = [(f"{reached.get(id(m), 'model')}.{name}", b, np.array(b, copy=True))
+               for m in modules for name, b in m.named_buffers() if isinstance(b, np.ndarray)]
     generator, state = _rng._generator, _rng._generator.bit_generator.state
     names: Dict[int, str] = {}
     profiler = _LocalNames(names) if sys.getprofile() is None else None
@@ -511,11 +518,17 @@ def trace_call(fn: Callable, args: tuple) -> Trace:
                            "rrelu in training, rand/randn ...); a compiled replay would repeat the traced draws. "
                            "Pass seed= for fixed draws, draw outside and pass them in, or call it uncompiled")
     tracer.check_writes()
+    for name, b, copy in buffers:  # layers that keep state (running statistics) write it with numpy
+        if not _same(b, copy):
+            raise TracingError(f"compile: the buffer {name!r} changed during the call (a layer's running "
+                               "statistics, in training mode?); a compiled replay would not update it. Call "
+                               "model.eval() first, or call the function uncompiled")
     for i, (a, s) in enumerate(zip(args, stand_ins)):  # what the call did to an argument's .grad is the caller's
         if isinstance(a, Tensor):
             a.grad = s.grad
     _untaint(tracer)
-    return Trace(tracer.events, tuple(stand_ins), result, tracer.externals, tracer.traced_arrays, names, tracer.keep)
+    return Trace(tracer.events, tuple(stand_ins), result, tracer.externals, tracer.traced_arrays, names, reached,
+                 tracer.keep)
 
 
 def _untaint(tracer: Tracer) -> None:
@@ -541,3 +554,53 @@ class _LocalNames:
 
 
 _NOT_USER_CODE = ("<", __file__.rsplit("/compile/", 1)[0] + "/", np.__file__.rsplit("/", 1)[0] + "/")
+
+
+def reachable(fn: Callable, args: tuple) -> tuple:
+    """What `fn` reaches (its closure variables and the globals it names, a bound method's object, the
+    non-array arguments, and a few levels into dicts, lists and modules): ({id: readable name} for its
+    tensors, modules and optimizers (a module's parameter `fc1.weight` -> fc1_weight), [its modules])."""
+    names: Dict[int, str] = {}
+    modules: list = []
+    seen: set = set()
+
+    def visit(obj: Any, name: str, depth: int) -> None:
+        if id(obj) in seen or depth > 3:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, Tensor):
+            names.setdefault(id(obj), identifier(name))
+        elif isinstance(obj, Module):
+            names.setdefault(id(obj), identifier(name))
+            modules.append(obj)
+            for pname, p in obj.named_parameters():
+                names.setdefault(id(p), identifier(pname))
+        elif isinstance(obj, Optimizer):
+            names.setdefault(id(obj), identifier(name))
+        elif isinstance(obj, dict):
+            for k, v in list(obj.items())[:1000]:
+                if isinstance(k, str):
+                    visit(v, k, depth + 1)
+        elif isinstance(obj, (list, tuple)):
+            for i, v in enumerate(obj[:1000]):
+                visit(v, f"{name}{i}", depth + 1)
+        elif inspect.ismethod(obj):  # opt.step passed around: the optimizer is not called "step"
+            owner = obj.__self__
+            visit(owner, "optimizer" if isinstance(owner, Optimizer) else "model" if isinstance(owner, Module)
+                  else name, depth)
+        elif inspect.isfunction(obj):
+            for var, cell in zip(obj.__code__.co_freevars, obj.__closure__ or ()):
+                try:
+                    visit(cell.cell_contents, var, depth + 1)
+                except ValueError:  # an empty cell
+                    pass
+            for var in obj.__code__.co_names:
+                if var in obj.__globals__ and not inspect.ismodule(obj.__globals__[var]):
+                    visit(obj.__globals__[var], var, depth + 1)
+
+    visit(fn, getattr(fn, "__name__", "fn"), 0)
+    for i, a in enumerate(args):
+        if not isinstance(a, (Tensor, np.ndarray)):
+            visit(a, f"arg{i}", 1)
+    return names, modules
+
