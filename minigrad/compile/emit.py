@@ -1,12 +1,13 @@
 """Printing a program as Python source: unused lines dropped, buffers for the values that stay inside
-the call, `out=` wherever a line's operation is a numpy ufunc, one function.
+the call, ufuncs writing into them, one function.
 
 A value that leaves the call (a returned tensor, a gradient kept in `.grad`) is computed by a plain
 numpy expression, so it is a new array each call, as in an uncompiled step. Every other value that a
 ufunc (`a * b`, `np.exp(a)`, `a @ b`, `np.add.reduce(a, axis=0)` ...) computes gets an array allocated
-once, at compile time, and the line writes into it with `out=`; the ufuncs inside its expression write
-into scratch arrays that all lines share (they live for one line) or, for a left operand of the same
-shape, into the result itself. So the math of each line is the rule's own expression, in its order.
+once, at compile time, that the line's ufunc writes into (its output argument); the ufuncs inside the
+line's expression write into scratch arrays that all lines share (they live for one line) or, for an
+operand of the result's shape, into the result itself. So each line is still the rule's own
+expression, evaluated in its order.
 """
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ class Emitter:
             if line.expr is None:
                 continue
             for v in line.targets:
-                v.fresh = self._fresh(v, line)
+                v.fresh = id(v) in escapes and self._fresh(v, line)
             if line.pattern is None and len(line.targets) == 1:
                 v = line.targets[0]
                 v.buffer = (id(v) not in escapes and isinstance(v.array, np.ndarray)
