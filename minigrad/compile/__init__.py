@@ -91,8 +91,9 @@ def compile(fn: Callable, *example_args: Any) -> CompiledFunction:
            + ("; ".join(f"{n}: {d}" for n, d in zip(prog.signature, traced)) or "none") + ".")
     source = Emitter(prog).source(name, doc)
     namespace = dict(prog.ns.objects)
-    namespace.update(Tensor=Tensor, zero_grads=_zero_grads, plain_sgd_lr=runtime.plain_sgd_lr, deliver=runtime.deliver, wrap=runtime.wrap, wrap_copy=runtime.wrap_copy,
-                     copy=runtime.copy, bump=runtime.bump, same_static=runtime.same_static,
+    namespace.update(Tensor=Tensor, zero_grads=_zero_grads, plain_sgd_lr=runtime.plain_sgd_lr, deliver=runtime.deliver,
+                     wrap=runtime.wrap, wrap_copy=runtime.wrap_copy, copy=runtime.copy, bump=runtime.bump,
+                     same_static=runtime.same_static,
                      argument_mismatch=mismatch.argument, parameter_changed=mismatch.parameter,
                      params=dict(prog.params))
     _counter[0] += 1

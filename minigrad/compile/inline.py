@@ -1,15 +1,15 @@
 """Expressions of the generated code: an op's forward or derivative rule written out in place.
 
 A rule such as sigmoid's `lambda g, y, x: g * y * (1 - y)` is an expression over its parameters. Its
-source is read back (`body_of`), its parameters are replaced by the program's values (`Ref` nodes)
-and its free names by objects put in the generated module's namespace, so the generated line is the
-rule itself: `d_h = d_s * s * (1 - s)`. Functions whose body is a single `return` are inlined the same
-way; calls to minigrad ops inside a rule become calls to their numpy forwards (what the op runs on
-arrays), themselves inlined when they can be. Anything else stays a call of the original function.
+source is read back (`_body`), its parameters are replaced by the program's values (`Ref` nodes) and
+its free names by objects put in the generated module's namespace, so the generated line is the rule
+itself: `dh = ds * s * (1 - s)`. Functions whose body is a single `return` are inlined the same way;
+calls to minigrad ops inside a rule become calls to their numpy forwards (what the op runs on arrays),
+themselves inlined when they can be. Anything else stays a call of the original function.
 
-Every node gets its value at compile time (`evaluate`, on the traced arrays), which decides what can
+Every node gets its value at compile time (`Evaluator`, on the traced arrays), which decides what can
 be folded into a literal (shapes, attributes, numbers computed from them) and which operations can
-write into preallocated buffers (`emit.lower`).
+write into preallocated buffers (`emit.Emitter.lower`).
 """
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ def copy_tree(node: Any) -> Any:
 
 
 # names the generated module binds besides numpy (see compile/__init__.py and runtime.py)
-HELPERS = ("params", "Tensor", "zero_grads", "plain_sgd_lr", "deliver", "wrap", "wrap_copy", "copy", "bump", "same_static", "argument_mismatch",
-           "parameter_changed")
+HELPERS = ("params", "Tensor", "zero_grads", "plain_sgd_lr", "deliver", "wrap", "wrap_copy", "copy", "bump",
+           "same_static", "argument_mismatch", "parameter_changed")
 
 
 class Namespace:

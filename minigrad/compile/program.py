@@ -18,11 +18,13 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 
 from ..autograd.function import FunctionCtx as _FunctionCtx, FunctionOp
+from ..autograd.engine import sum_to_shape
 from ..autograd.graph import inputs_of
 from ..optim.optimizer import Optimizer
 from ..optim.sgd import SGD
 from ..tensor import Tensor
 from . import forms
+from .runtime import function_forward, function_vjp
 from .inline import Evaluator, Inliner, Namespace, Ref, evaluate_and_fold, identifier, readable_slices
 from .trace import (Backward, Convert, Delivered, GradSet, InPlace, OpCall, OptimizerStep, Trace, Traced,
                     TracingError, ZeroGrad)
@@ -239,12 +241,12 @@ class Program:
             self.lines.append(Line([ctx], ast.Call(self.inl.name(_FunctionCtx, "FunctionCtx"),
                                                    [self.inl.constant(needs)], []), comment=f"{op.name} context",
                                    section=self.section))
-            call = ast.Call(ast.Attribute(self.inl.name(op.fn, op.name), "_run_forward", ast.Load()), nodes,
-                            [ast.keyword("ctx", Ref(ctx))])
-            self.ev(call.func)
-            self.ev.values[id(call)], self.ev.static[id(call)] = ev.out._data, False
+            call = ast.Call(self.inl.name(function_forward, "function_forward"),
+                            [self.inl.name(op.fn, op.name), Ref(ctx)] + nodes, [])
             y = Value(self.ns.fresh(hint), ev.out._data)
-            self.lines.append(Line([y], call, comment=f"{op.name}.forward", section=self.section))
+            saved = Value(self.ns.fresh(f"{hint}_saved"), ev.saved if ev.saved is not None else ev.ctx_saved)
+            self.lines.append(Line([y, saved], call, comment=f"{op.name}.forward", section=self.section,
+                                   pattern=[y, saved]))
         elif op.saves:
             kwargs = {k: self.inl.constant_of(v, k) for k, v in attrs.items()}
             call = self.inl.call(ev.forward, nodes, kwargs, f"{op.name}_forward")
@@ -284,7 +286,7 @@ class Program:
             ins = inputs_of(t)
             wants = ev.wants[t]
             if isinstance(t._op, FunctionOp):
-                pgs = self._function_vjp(t, opcall, g, y, ctx, ins, wants)
+                pgs = self._function_vjp(t, g, y, saved, ctx, ins, wants)
             else:
                 pgs = [self._rule(t, opcall, i, g, y, saved) if w and t._op.rules[i] is not None else None
                        for i, w in enumerate(wants)]
@@ -336,20 +338,15 @@ class Program:
                                          for n, node in zip(names, nodes)})
         return self.assign(expr, "d" + target, f"{op.name}' w.r.t. {target}{note}")
 
-    def _function_vjp(self, t, opcall, g, y, ctx, ins, wants) -> list:
+    def _function_vjp(self, t: Tensor, g: Value, y: Value, saved: Value, ctx: Value, ins: tuple, wants: tuple) -> list:
         """A custom Function's backward, called through its Op (one line for all inputs)."""
         needed = [i for i, w in enumerate(wants) if w]
-        saved_then = ctx.array._saved
-        ctx.array._saved = opcall.ctx_saved  # the trace's backward released them; evaluate with them again
-        try:
-            grads = function_vjp(t._op, ctx.array, g.array, y.array,
-                                 tuple(x._data if isinstance(x, Tensor) else x for x in ins), wants)
-        finally:
-            ctx.array._saved = saved_then
+        grads = function_vjp(t._op, ctx.array, saved.array, g.array, y.array,
+                             tuple(x._data if isinstance(x, Tensor) else x for x in ins), wants)
         out = [Value(self.ns.fresh("d" + self.tensor_value(x).name if isinstance(x, Tensor) else "d"), grads[i])
                if i in needed else None for i, x in enumerate(ins)]
         call = ast.Call(self.inl.name(function_vjp, "function_vjp"),
-                        [self.inl.name(t._op, f"{t._op.name}_op"), Ref(ctx), Ref(g), Ref(y),
+                        [self.inl.name(t._op, f"{t._op.name}_op"), Ref(ctx), Ref(saved), Ref(g), Ref(y),
                          ast.Tuple([self.inl.constant_of(x) for x in ins], ast.Load()), self.inl.constant(wants)], [])
         self.lines.append(Line([v for v in out if v is not None], call, comment=f"{t._op.name}.backward",
                                section=self.section, pattern=out))
@@ -362,16 +359,10 @@ class Program:
         gshape = tuple(np.shape(pg.array))
         if gshape != shape:
             lead = len(gshape) - len(shape)
-            if lead < 0:
-                expr = _np_call("broadcast_to", [Ref(pg), ast.Constant(shape)])
-            elif gshape[lead:] == shape:
-                axis = 0 if lead == 1 else tuple(range(lead))
-                expr = _reduce(Ref(pg), axis, False)
-            else:
-                stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-                expr = _reduce(Ref(pg), tuple(range(lead)) + stretched, True)
-                if lead:
-                    expr = ast.Call(ast.Attribute(expr, "reshape", ast.Load()), [ast.Constant(shape)], [])
+            if lead > 0 and gshape[lead:] == shape:  # new leading axes only (a bias): one reduction
+                expr = _reduce(Ref(pg), 0 if lead == 1 else tuple(range(lead)))
+            else:  # axes stretched from 1, or a smaller gradient: the engine's own function
+                expr = ast.Call(self.inl.name(sum_to_shape, "sum_to_shape"), [Ref(pg), ast.Constant(shape)], [])
             pg = self.assign(expr, "d" + pname, f"summed to {pname}'s shape: {pname} was broadcast")
         if np.result_type(pg.array) != p._data.dtype:
             dtype = self.ns.add(p._data.dtype, str(p._data.dtype))
@@ -442,12 +433,12 @@ class Program:
         for p in opt._params:  # the step reads p.grad: a reset before it stays
             self.reset.pop(id(p), None)
         if type(opt) is SGD and all(not g["momentum"] and not g["weight_decay"] for g in opt.param_groups):
-            self._plain_sgd(opt, owner, ev.with_grad)
+            self._plain_sgd(opt, owner, ev.with_grad, ev.bumps)
             return
         self.lines.append(Line([], text=f"{owner}.step()", effect=True, section="update",
                                comment=f"{type(opt).__name__} update of every parameter with a .grad"))
 
-    def _plain_sgd(self, opt: SGD, owner: str, with_grad: list) -> None:
+    def _plain_sgd(self, opt: SGD, owner: str, with_grad: list, bumps: bool) -> None:
         """SGD without momentum or weight decay written out: p -= lr * p.grad, into a buffer per parameter.
         Calling SGD.step instead costs its bookkeeping per parameter: W5 1.34x -> ..x the floor."""
         i = 0
@@ -461,7 +452,8 @@ class Program:
                     g = self.grad_data.get(id(p))
                     grad = g.name if g is not None else f"{self.object_expr(p)}.grad._data"
                     work = self.ns.add(np.empty_like(p._data), f"step_{v.name}")
-                    self.lines.append(Line([], text=f"np.multiply({grad}, {lr.name}, out={work}); {v.name} -= {work}",
+                    bump = f"; bump({self.object_expr(p)})" if bumps else ""  # as SGD.step counts its writes
+                    self.lines.append(Line([], text=f"np.multiply({grad}, {lr.name}, {work}); {v.name} -= {work}{bump}",
                                            uses=[v, lr] + ([g] if g is not None else []), effect=True,
                                            section="update", comment=f"SGD: {v.name} -= lr * {v.name}.grad"))
                 i += 1
@@ -483,8 +475,8 @@ class Program:
             value = ast.Constant(0) if method == "zero_" else nodes[0]
             stmt = ast.Assign([ast.Subscript(tgt, ast.Constant(Ellipsis), ast.Store())], value, lineno=0)
         elif method == "copy_":
-            stmt = ast.Expr(_np_call("copyto", [tgt, nodes[0]]))
-        elif method == "clamp_":
+            stmt = ast.Expr(_np_call("copyto", [tgt, nodes[0]], casting=ast.Constant("unsafe")))
+        elif method in ("clamp_", "clip_"):
             lo, hi = (nodes + [ast.Constant(None)] * 2)[:2]
             stmt = ast.Expr(_np_call("clip", [tgt, lo, hi], out=Ref(target)))
         else:
@@ -563,34 +555,11 @@ def _np_call(name: str, args: list, **kwargs: ast.expr) -> ast.Call:
                     [ast.keyword(k, v) for k, v in kwargs.items()])
 
 
-def _reduce(arg: ast.expr, axis: Any, keepdims: bool) -> ast.Call:
+def _reduce(arg: ast.expr, axis: Any) -> ast.Call:
     kw = [ast.keyword("axis", ast.Constant(axis) if not isinstance(axis, tuple) else
                       ast.Tuple([ast.Constant(a) for a in axis], ast.Load()))]
-    if keepdims:
-        kw.append(ast.keyword("keepdims", ast.Constant(True)))
     return ast.Call(ast.Attribute(ast.Attribute(ast.Name("np", ast.Load()), "add", ast.Load()), "reduce", ast.Load()),
                     [arg], kw)
-
-
-# --------------------------------------------------------------------------- helpers the program calls
-
-from ..tensor import _wrap  # noqa: E402
-
-
-def function_vjp(op: FunctionOp, ctx: Any, g: Any, y: Any, inputs: tuple, wants: tuple) -> tuple:
-    """A custom Function's backward on arrays, through its Op (as the engine calls it): one gradient per
-    input (None where none is wanted)."""
-    out = _wrap(y)
-    out._attrs = {"ctx": ctx}
-    tensors = []
-    for x, w in zip(inputs, wants):
-        if isinstance(x, np.ndarray):
-            xt = _wrap(x)
-            xt.requires_grad = w
-            tensors.append(xt)
-        else:
-            tensors.append(x)
-    return tuple(op.function_backward(out, g, tuple(tensors), None, False))
 
 
 # --------------------------------------------------------------------------- names

@@ -51,6 +51,30 @@ def plain_sgd_lr(opt: Any, k: int) -> float:
     return float(group["lr"])
 
 
+def function_forward(cls: type, ctx: Any, *inputs: Any) -> tuple:
+    """(output array, saved values) of a custom Function's forward on arrays (with a fresh ctx per call)."""
+    out = cls._run_forward(*inputs, ctx=ctx)
+    y, saved = out if isinstance(out, tuple) else (out, ctx._saved)
+    return np.asarray(y), saved
+
+
+def function_vjp(op: Any, ctx: Any, saved: Any, g: Any, y: Any, inputs: tuple, wants: tuple) -> tuple:
+    """A custom Function's backward on arrays, through its Op as the engine calls it: one gradient per
+    input (None where none is wanted). The saved values are where its backward looks for them (the ctx,
+    the output's node)."""
+    out = _wrap(y)
+    out._attrs, out._saved, ctx._saved = {"ctx": ctx}, saved, saved
+    tensors = []
+    for x, w in zip(inputs, wants):
+        if isinstance(x, np.ndarray):
+            xt = _wrap(x)
+            xt.requires_grad = w
+            tensors.append(xt)
+        else:
+            tensors.append(x)
+    return tuple(op.function_backward(out, g, tuple(tensors), None, False))
+
+
 def same_static(a: Any, traced: Any) -> bool:
     """Whether a non-array argument is the one the function was traced with (numbers equal, of the same
     type; other objects the very same)."""

@@ -94,9 +94,11 @@ class ZeroGrad:
 
 @dataclass(eq=False)
 class OptimizerStep:
-    """`optimizer.step()`; `with_grad`: which of its parameters had a .grad then (those it updates)."""
+    """`optimizer.step()`; `with_grad`: which of its parameters had a .grad then (those it updates);
+    `bumps`: the step bumped their versions (counted as in-place writes)."""
     optimizer: Optimizer
     with_grad: list
+    bumps: bool
 
 
 @dataclass(eq=False)
@@ -133,8 +135,8 @@ class Trace:
 _VALUE_READS = ("item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy", "__array__",
                 "__format__")
 # In-place tensor methods (the API's; those that exist are wrapped): replayed with numpy in place.
-INPLACE_METHODS = ("__setitem__", "add_", "sub_", "mul_", "div_", "pow_", "clamp_", "zero_", "fill_", "copy_",
-                   "__iadd__", "__isub__", "__imul__", "__itruediv__")
+INPLACE_METHODS = ("__setitem__", "add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "zero_", "fill_",
+                   "copy_", "__iadd__", "__isub__", "__imul__", "__itruediv__")
 
 
 class Tracer:
@@ -250,13 +252,21 @@ class Tracer:
         for p in opt._params:
             self.see(p)
             self.written.add(id(p))
-        self.events.append(OptimizerStep(opt, [p.grad is not None for p in opt._params]))
+        event = OptimizerStep(opt, [p.grad is not None for p in opt._params], False)
+        self.events.append(event)
         self.keep.append(opt)
-        return self._inside("optimizer.step", opt.step)
+        versions = [p._version for p in opt._params]
+        result = self._inside("optimizer.step", opt.step)
+        event.bumps = any(p._version != v for p, v in zip(opt._params, versions))
+        return result
 
     def inplace(self, original: Callable, method: str, t: Tensor, args: tuple, kwargs: dict) -> Any:
         if kwargs:
             raise TracingError(f"compile: {method}() with keyword arguments {sorted(kwargs)} cannot be compiled")
+        if method != "__setitem__" and _mode.grad_enabled and \
+                (t.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)):
+            raise TracingError(f"compile: {method} on a tensor that the graph records (grad mode on) cannot be "
+                               "compiled; write it out of place, or do the update under minigrad.no_grad()")
         self.see(t)
         for a in args:
             if isinstance(a, Tensor):
@@ -293,12 +303,12 @@ class Tracer:
     def write(self, original: Callable, array: Any) -> None:
         if self.inside is None:
             raise TracingError(f"compile: the function writes into an array of shape {np.shape(array)} in place "
-                               "outside the operations compile follows (assigning .data?); update parameters with "
-                               "an optimizer, or with in-place tensor methods under no_grad")
+                               "outside the operations compile follows (assigning .data, clip_grad_norm_ ...); "
+                               "update parameters with an optimizer, or with in-place tensor methods under no_grad")
         original(array)
 
-    def value_read(self, method: str, t: Tensor) -> None:
-        if self.inside is None:
+    def value_read(self, method: str, t: Tensor, args: tuple) -> None:
+        if self.inside is None and not (method == "__format__" and args in ((), ("",))):  # f"{t}" is repr
             what = {"__bool__": "bool()", "__float__": "float()", "__int__": "int()", "__index__": "an index",
                     "__array__": "numpy.asarray()", "__format__": "format()"}.get(method, method + "()")
             raise TracingError(f"compile: the function reads a tensor of shape {t.shape} into Python with {what}; "
@@ -406,7 +416,7 @@ def _on_init(tr, original, self, *args, **kwargs):
 
 def _value_read(name: str) -> Callable:
     def on_call(tr, original, self, *args, **kwargs):
-        tr.value_read(name, self)
+        tr.value_read(name, self, args)
         return original(self, *args, **kwargs)
     return on_call
 
