@@ -104,9 +104,9 @@ def {name}({xs}{attr_params}):
     {unpack_saved}
     if type(y) is not ndarray:
         y = asarray(y)
-    if tracing and mode.tracer is not None:  # minigrad.compile is tracing this thread: it sees the call, makes y
-        return mode.tracer.op(op, forward, ({xs},), {attrs}, y, saved,
-                              ({any_requires_grad}) and mode.grad_enabled and y.dtype.kind == "f")
+    if tracing and mode.tracer is not None:  # minigrad.compile is tracing this thread: it is told of every call
+        return mode.tracer.op(op, forward, ({xs},), {attrs}, saved, record(y, op, {encoded}, {attrs}, saved)
+                              if ({any_requires_grad}) and mode.grad_enabled and y.dtype.kind == "f" else wrap(y))
     if ({any_requires_grad}) and mode.grad_enabled and y.dtype.kind == "f":
         return record(y, op, {encoded}, {attrs}, saved)
     return wrap(y)

@@ -25,11 +25,11 @@ import numpy as np
 from .. import rng as _rng
 from ..autograd import engine as _engine, function as _function, graph as _graph
 from ..autograd.function import FunctionOp
-from ..autograd.graph import encode_inputs, inputs_of
+from ..autograd.graph import inputs_of
 from ..autograd.mode import state as _mode
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
-from ..tensor import Tensor, _record, _wrap
+from ..tensor import Tensor, _wrap
 from .inline import identifier
 
 
@@ -159,12 +159,11 @@ class Tracer:
         self.traced_arrays: List[np.ndarray] = list(self.arg_arrays)  # arrays computed from arguments
 
     # ----------------------------------------------------------------- what the hooks call
-    def op(self, op: Any, forward: Callable, inputs: tuple, attrs: Optional[dict], y: np.ndarray, saved: Any,
-           record_it: bool) -> Tensor:
+    def op(self, op: Any, forward: Callable, inputs: tuple, attrs: Optional[dict], saved: Any, out: Tensor) -> Tensor:
+        """Told of every op call on tensors (by autograd/function.py), once its result `out` is made."""
         if self.inside is not None:
-            return _record(y, op, *encode_inputs(inputs), attrs, saved) if record_it else _wrap(y)
-        out = self._inside("op", _record, y, op, *encode_inputs(inputs), attrs, saved) if record_it else \
-            self._inside("op", _wrap, y)
+            return out
+        y = out._data
         for x in inputs:
             if isinstance(x, Tensor):
                 self.see(x)
