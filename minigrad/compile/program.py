@@ -452,11 +452,14 @@ class Program:
                     g = self.grad_data.get(id(p))
                     grad = g.name if g is not None else f"{self.object_expr(p)}.grad._data"
                     work = self.ns.add(np.empty_like(p._data), f"step_{v.name}")
-                    bump = f"; bump({self.object_expr(p)})" if bumps else ""  # as SGD.step counts its writes
-                    self.lines.append(Line([], text=f"np.multiply({grad}, {lr.name}, {work}); {v.name} -= {work}{bump}",
+                    self.lines.append(Line([], text=f"np.multiply({grad}, {lr.name}, {work}); {v.name} -= {work}",
                                            uses=[v, lr] + ([g] if g is not None else []), effect=True,
                                            section="update", comment=f"SGD: {v.name} -= lr * {v.name}.grad"))
                 i += 1
+        if bumps:  # SGD.step counts its writes (versions, write stamps): so does its replay
+            updated = self.ns.add(tuple(p for p, w in zip(opt._params, with_grad) if w), "updated")
+            self.lines.append(Line([], text=f"bump({updated})", effect=True, section="update",
+                                   comment="their versions, as in-place writes"))
 
     def _InPlace(self, ev: InPlace) -> None:
         self.computed.clear()  # values may change from here on
@@ -484,7 +487,7 @@ class Program:
             stmt = ast.Expr(_np_call(ufunc, [tgt, nodes[0]], out=Ref(target)))
         self.lines.append(Line([], stmt=stmt, effect=True, section=self.section, comment=f"{method} in place"))
         if id(t) in self.objects or id(t) in self.trace.externals:
-            self.lines.append(Line([], text=f"bump({self.object_expr(t)})", effect=True, section=self.section,
+            self.lines.append(Line([], text=f"bump(({self.object_expr(t)},))", effect=True, section=self.section,
                                    comment="its version counter, as an in-place op does"))
 
     def _Convert(self, ev: Convert) -> None:

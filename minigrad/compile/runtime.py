@@ -31,10 +31,17 @@ def copy(a: Any) -> np.ndarray:
     return np.array(a)
 
 
-def bump(t: Tensor) -> None:
-    """After an in-place write into t's array: its version counter and the write epoch, as in-place ops do."""
-    t._version += 1
-    _graph.note_write(t._data)
+def bump(tensors: tuple) -> None:
+    """After in-place writes into these tensors' arrays: their version counters and write stamps, as
+    in-place ops and optimizer steps do (all stamps under one lock where the engine can)."""
+    for t in tensors:
+        t._version += 1
+    note_writes = getattr(_graph, "note_writes", None)
+    if note_writes is not None:
+        note_writes([t._data for t in tensors])
+    else:
+        for t in tensors:
+            _graph.note_write(t._data)
 
 
 def plain_sgd_lr(opt: Any, k: int) -> float:
