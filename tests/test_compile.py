@@ -643,3 +643,32 @@ def test_a_buffer_written_with_numpy_raises():
         return model(x).sum()
     with pytest.raises(TracingError, match="buffer 'model.running' changed"):
         mg.compile(step, mg.tensor(np.ones((4, 3))))
+
+
+def test_other_threads_are_not_traced():
+    """While one thread compiles, another computes, differentiates and reads values as usual."""
+    import threading
+    errors, results = [], []
+    stop = threading.Event()
+
+    def worker():
+        w = mg.tensor(np.arange(3.0), requires_grad=True)
+        try:
+            while not stop.is_set():
+                w.grad = None
+                loss = (w * w).sum()
+                loss.backward()
+                results.append((loss.item(), w.grad.tolist()))
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        for _ in range(20):
+            w, step, x, t = _simple()
+            mg.compile(step, x, t)(x, t)
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors, errors
+    assert results and all(r == (5.0, [0.0, 2.0, 4.0]) for r in results)
