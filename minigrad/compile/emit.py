@@ -59,6 +59,7 @@ class Emitter:
         self.ns = prog.ns
         self.ev: Evaluator = prog.ev
         self.scratch = _Scratch(self.ns)
+        self.buffers: Dict[int, str] = {}  # id(value) -> the buffer it is computed into
 
     # ----------------------------------------------------------------- analyses
     def live_lines(self) -> List[Line]:
@@ -92,6 +93,51 @@ class Emitter:
                 ("np.asarray" if handed_out else "copy")
         for owned, v in self.prog.delivered:
             owned.value = bool(v.fresh and escapes[id(v)] == 1)
+        self._share_buffers(lines)
+
+    def _share_buffers(self, lines: List[Line]) -> None:
+        """Give each value with a buffer one that no live value holds: buffers return to a pool (by shape
+        and dtype) after the last line that reads their value, so a backward's short-lived gradients
+        reuse a few arrays (hot in cache) instead of one each. A value lives as long as the views taken
+        of it, and as long as the program when a Python function (not a ufunc) received it: that
+        function may have kept it (a custom Function's saved input)."""
+        end = len(lines)
+        last: Dict[int, int] = {}
+        for i, line in enumerate(lines):
+            kept = line.expr is not None and self._may_keep(line.expr)
+            for u in line.uses:
+                last[id(u)] = end if kept else i
+        for i in range(len(lines) - 1, -1, -1):  # views: the base lives as long as the view
+            line = lines[i]
+            for t in line.targets:
+                if not isinstance(t.array, np.ndarray):
+                    continue
+                for u in line.uses:
+                    if u.buffer and isinstance(u.array, np.ndarray) and np.may_share_memory(t.array, u.array):
+                        last[id(u)] = max(last.get(id(u), i), last.get(id(t), i))
+        free: Dict[tuple, List[str]] = {}
+        release: Dict[int, list] = {}
+        for i, line in enumerate(lines):
+            for t in line.targets:
+                if t.buffer:
+                    key = (t.array.shape, t.array.dtype.str)
+                    pool = free.setdefault(key, [])
+                    self.buffers[id(t)] = pool.pop() if pool else self.ns.add(np.empty(t.array.shape, t.array.dtype),
+                                                                                "buf")
+                    release.setdefault(last.get(id(t), i), []).append((key, self.buffers[id(t)]))
+            for key, name in release.pop(i, ()):  # after the line: never an operand's own output
+                free[key].append(name)
+
+    def _may_keep(self, expr: ast.expr) -> bool:
+        """Whether the expression calls a function that might keep a reference to its arguments (anything
+        but numpy's ufuncs and their reductions)."""
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Call):
+                fn = self.ev.values.get(id(node.func))
+                owner = getattr(fn, "__self__", None)
+                if not (isinstance(fn, np.ufunc) or isinstance(owner, np.ufunc) or fn is np.asarray):
+                    return True
+        return False
 
     def _fresh(self, v: Value, line: Line) -> bool:
         a = v.array
@@ -164,10 +210,10 @@ class Emitter:
         else:
             v = line.targets[0]
             if v.buffer:
-                self.ns.objects[v.name] = np.empty(v.array.shape, v.array.dtype)
                 stmts: List[str] = []
-                self.lower(line.expr, v.name, stmts)
+                self.lower(line.expr, self.buffers[id(v)], stmts)
                 self.scratch.release()
+                stmts[-1] = f"{v.name} = {stmts[-1]}"  # a ufunc returns its output array: the value's name for it
                 code = "; ".join(stmts)
                 comment = f"{v.name} = {text(line.expr)}" + (f"   [{comment}]" if comment else "")
             else:
