@@ -43,6 +43,8 @@ W4_TARGET_US, W4_TARGET_KB, W4_LINEAR = 4.0, 0.8, 1.5  # µs/op, KB/op, max/min 
 W6_TARGET = 4.0  # HVP time / gradient time
 W4_SIZES = {"quick": [10**3, 10**4], "full": [10**3, 10**4, 10**5, 10**6]}
 LABELS = {"floor": "floor (numpy, manual backward)", "minigrad": "minigrad", "torch": "PyTorch (CPU)"}
+LABELS["compiled"] = "minigrad.compile (traced once, replayed)"
+COMPILED_TARGETS = {"W1": 1.0, "W5": 1.3}  # compiled median ≤ target × floor median
 
 
 # ----------------------------------------------------------------------------------------- timing
@@ -232,7 +234,7 @@ def check_agreement(keys: List[str], columns: List[str]) -> tuple:
             ref.step()
             expected = ref.snapshot()
             what = " ".join([key] + [f"{k}={v}" for k, v in opts.items()])
-            for col in columns[1:]:
+            for col in with_compiled(key, columns)[1:]:
                 try:
                     r = wl.build(key, col, **opts)
                     r.step()
@@ -337,8 +339,33 @@ def table_step(key: str, columns: List[str], budget: float, torch_reason: str, p
     elif floor_m:
         r = mg.median / floor_m
         lines.append(f"Target: minigrad ≤ {TARGETS[key]:.2f}× floor: {_verdict(r <= TARGETS[key])} ({r:.2f}×)")
+    lines += _compiled_notes(key, res, floor_m)
     lines += _skipped_note(columns, torch_reason) + _errors_note(errors)
     return "\n".join(lines), not errors
+
+
+def with_compiled(key: str, columns: List[str]) -> List[str]:
+    """The columns of workload `key`: the `compiled` one (after minigrad) where the workload has it."""
+    if key not in wl.COMPILED_WORKLOADS or "minigrad" not in columns:
+        return columns
+    i = columns.index("minigrad") + 1
+    return columns[:i] + ["compiled"] + columns[i:]
+
+
+def _compiled_notes(key: str, res: Dict[str, Stats], floor_m: Optional[float]) -> List[str]:
+    """The compiled column's target (W1, W5) and how long compiling took."""
+    c = res.get("compiled")
+    if c is None:
+        return []
+    lines = []
+    if key in COMPILED_TARGETS and floor_m:
+        r = c.median / floor_m
+        lines.append(f"Target: compiled ≤ {COMPILED_TARGETS[key]:.2f}× floor: "
+                     f"{_verdict(r <= COMPILED_TARGETS[key])} ({r:.2f}×)")
+    if key in wl.COMPILE_SECONDS:
+        lines.append(f"Compile time (trace + generate + exec, one step included): "
+                     f"{_fmt_time(wl.COMPILE_SECONDS[key])}")
+    return lines
 
 
 def table_w6(columns: List[str], budget: float, torch_reason: str) -> tuple:
@@ -644,7 +671,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     for key in args.workload:
         if key == "W3":
-            text, good = table_step(key, columns, args.budget, torch_reason, per_op=wl.W3_OPS)
+            text, good = table_step(key, with_compiled(key, columns), args.budget, torch_reason, per_op=wl.W3_OPS)
         elif key == "W4":
             text, good = table_w4(columns, W4_SIZES["quick" if args.quick else "full"], args.budget, torch_reason)
         elif key == "W6":
@@ -652,7 +679,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         elif key == "W7":
             text, good = table_w7(columns, args.budget, torch_reason)
         else:
-            text, good = table_step(key, columns, args.budget, torch_reason)
+            text, good = table_step(key, with_compiled(key, columns), args.budget, torch_reason)
             if key == "W2":
                 text += "\n" + memory_w2(columns)
         ok &= good

@@ -10,6 +10,7 @@ Import this module only after the BLAS thread variables are set (run.py does tha
 from __future__ import annotations
 
 import importlib.util
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -541,11 +542,75 @@ def _torch_convnet() -> Runner:
     return Runner(step, lambda: _torch_snapshot(last["loss"], P))
 
 
+# ----------------------------------------------------------------------------------------- compiled
+
+COMPILED_WORKLOADS = ("W1", "W3", "W5")  # the workloads with a `compiled` column (minigrad.compile)
+COMPILE_SECONDS: Dict[str, float] = {}  # workload -> seconds minigrad.compile took for its last build
+
+
+def _compiled_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS) -> Runner:
+    """The minigrad column's step traced once by `minigrad.compile` and replayed as generated numpy.
+    Compiling runs one real step, so the parameters, their .grad and the batch cycle are put back to
+    the initial state afterwards: the timed steps start from the same place as the other columns'."""
+    minigrad = _pkg(MINIGRAD)
+    if key not in COMPILED_WORKLOADS:
+        raise KeyError(f"{key} has no compiled column (only {', '.join(COMPILED_WORKLOADS)})")
+    if key == "W3":
+        x0 = minigrad.tensor(np.linspace(-1, 1, 16), requires_grad=True)
+
+        def chain():
+            x0.grad = None
+            x = x0
+            for _ in range(steps):
+                x = (x * 1.01 + 0.1).tanh()
+            x.sum().backward()
+            return x
+        start = time.perf_counter()
+        compiled = minigrad.compile(chain)
+        COMPILE_SECONDS[key] = time.perf_counter() - start
+        x0.grad = None
+        last = {}
+        return Runner(lambda: last.__setitem__("out", compiled()),
+                      lambda: {"out": _f64(last["out"].data), "grad_x": _f64(x0.grad.data)})
+    s = _spec(key)
+    P = {k: minigrad.tensor(v, requires_grad=True) for k, v in s["params"].items()}
+    init = {k: v.copy() for k, v in s["params"].items()}
+    batches = [(minigrad.tensor(x), minigrad.tensor(t)) for x, t in s["batches"]]
+    forward = _mg_forward(key, s["activation"], s.get("l2", 0.0), None if key == "W5" else _mg_cross_entropy())
+    zero_grad, update = _mg_updater(list(P.values()), s["lr"])
+
+    def train_step(x, t):
+        zero_grad()
+        loss = forward(P, x, t, None)
+        loss.backward()
+        update()
+        return loss
+    start = time.perf_counter()
+    compiled = minigrad.compile(train_step, *batches[0])
+    COMPILE_SECONDS[key] = time.perf_counter() - start
+    for k, p in P.items():  # undo the traced step
+        np.copyto(p.data, init[k])
+        p.grad = None
+    next_batch = _cycle(batches)
+    last = {}
+
+    def step():
+        last["loss"] = compiled(*next_batch())
+
+    def snapshot():
+        out = {"loss": _f64(last["loss"].data)}
+        out.update({f"grad_{k}": _f64(p.grad.data) for k, p in P.items()})
+        out.update({f"param_{k}": _f64(p.data) for k, p in P.items()})
+        return out
+    return Runner(step, snapshot)
+
+
 def _baseline_build(key: str, **options: Any) -> Runner:
     return _mg_build(key, pkg=BASELINE, **options)
 
 
-_BUILDERS = {"floor": _floor_build, "minigrad": _mg_build, "torch": _torch_build, "baseline": _baseline_build}
+_BUILDERS = {"floor": _floor_build, "minigrad": _mg_build, "torch": _torch_build, "baseline": _baseline_build,
+             "compiled": _compiled_build}
 
 
 def build(key: str, column: str, **options: Any) -> Runner:

@@ -13,3 +13,4 @@ __version__ = "0.1.0"
 
 from . import data, nn, optim, testing, viz  # noqa: E402  (subpackages, after the core they build on)
 from . import func  # noqa: E402  (transforms, built on grad)
+from .compile import compile  # noqa: E402,A001  (traces a step once, replays it as generated numpy)

@@ -50,6 +50,8 @@ class OpSpec:
     extreme_params  (activations) keyword sets under which the stability tests call `fn`
     module    (activations, losses) (ModuleClass, constructor kwargs or None): the nn module that
               computes the same function, checked against it
+    compiles  False when `fn` turns an argument into Python data (tolist()): minigrad.compile cannot follow
+              that (it refuses it only when a dtype conversion gives it away), so the compile test skips the row
     sample    a fixed small valid call: sample(rng) -> tuple of float64 arrays for `fn`'s positional
               arguments (tests that need one concrete example rather than hypothesis draws)
     max_examples  at most this many hypothesis examples per generic test for this row (None: the
@@ -83,6 +85,7 @@ class OpSpec:
     extreme_params: Sequence[dict] = ({},)
     module: Optional[tuple] = None
     sample: Optional[Callable[[np.random.Generator], tuple]] = None
+    compiles: bool = True
     max_examples: Optional[int] = None
 
     @property

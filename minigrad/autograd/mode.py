@@ -14,6 +14,7 @@ class _ModeState(threading.local):
 
     grad_enabled = True
     anomaly = False
+    tracer = None  # set by minigrad.compile while it traces a function on this thread
 
     def __init__(self) -> None:
         self.saved: list = []

@@ -11,7 +11,7 @@ from typing import Any, Iterable, List, Union
 
 import numpy as np
 
-from ..autograd.mode import no_grad
+from ..autograd.mode import no_grad, state as _mode
 from ..ops.inplace import written
 from ..tensor import Tensor, _wrap, get_default_dtype
 
@@ -69,6 +69,8 @@ def clip_grad_value_(parameters: Parameters, clip_value: float) -> None:
 
 def _zero_grads(parameters: Iterable[Tensor], set_to_none: bool) -> None:
     """Reset gradients: to None, or to zeros written into the existing arrays (Module/Optimizer.zero_grad)."""
+    if _mode.tracer is not None and _mode.tracer.inside is None:  # minigrad.compile records the reset
+        return _mode.tracer.zero_grad(parameters, set_to_none)
     if set_to_none:
         for p in parameters:
             p.grad = None

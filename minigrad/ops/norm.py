@@ -107,9 +107,10 @@ def batch_norm(x: Any, running_mean: Optional[Stat], running_var: Optional[Stat]
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when training=False "
                              "(pass training=True to normalize with the batch statistics)")
-        mu, var = (np.asarray(s.data if isinstance(s, Tensor) else s, dtype=x.dtype).reshape(shape)
+        # the running statistics are constants (no gradient reaches them), taken in x's dtype
+        mu, var = (reshape((s.detach() if isinstance(s, Tensor) else Tensor(s)).astype(x.dtype), shape)
                    for s in (running_mean, running_var))
-        y = (x - mu) / np.sqrt(var + eps)  # the running statistics are constants: no gradient reaches them
+        y = (x - mu) / sqrt(var + eps)
     return _affine(y, weight, bias, shape)
 
 

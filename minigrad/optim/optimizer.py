@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from ..autograd.graph import note_writes
-from ..autograd.mode import enable_grad
+from ..autograd.mode import enable_grad, state as _mode
 from ..nn.utils import _zero_grads
 from ..tensor import Tensor
 
@@ -144,6 +144,8 @@ class Optimizer:
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One update of every parameter that has a gradient; `closure` (re-evaluates the loss) is optional."""
+        if _mode.tracer is not None and _mode.tracer.inside is None:  # minigrad.compile records the step
+            return _mode.tracer.optimizer_step(self, closure)
         loss = None
         if closure is not None:
             with enable_grad():
