@@ -1,5 +1,7 @@
 """Custom `minigrad.Function`s shared by the tests: x³ with a backward written in Tensor ops (so it
-differentiates again), and variants whose backward is right to first order only."""
+differentiates again), variants whose backward is right to first order only, and e^x saving its output."""
+import numpy as np
+
 import minigrad as mg
 
 
@@ -31,3 +33,19 @@ class CubeConstBackward(Cube):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * (3 * x.data ** 2)
+
+
+class ExpSavesOutput(mg.Function):
+    """e^x, saving its own output (an array computed in forward, not an input) for backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(x)
+        ctx.save_for_backward(e)
+        return e
+
+    @staticmethod
+    def backward(ctx, g):
+        (e,) = ctx.saved_tensors
+        assert isinstance(e, mg.Tensor)
+        return g * e

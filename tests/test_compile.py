@@ -21,6 +21,7 @@ from minigrad.nn import functional as F
 from minigrad.optim import SGD, Adam, AdamW, RMSprop
 from minigrad.optim.lr_scheduler import StepLR
 from op_registry import ROWS, _element_strategy, op_inputs
+from custom_functions import Cube
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
@@ -306,16 +307,6 @@ def test_cnn_example():
 # --------------------------------------------------------------------------- what else a step may contain
 
 def test_custom_function():
-    class Cube(mg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x * x
     w = mg.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
 
     def step(x):

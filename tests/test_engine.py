@@ -8,7 +8,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.tensor import Tensor
-from custom_functions import Cube, CubeArrayBackward
+from custom_functions import Cube, CubeArrayBackward, ExpSavesOutput
 
 
 def f64(values, requires_grad=True):
@@ -364,20 +364,7 @@ def test_function_backward_returning_none_leaves_input_without_grad():
     assert b.grad is None
 
 
-class SaveDerived(mg.Function):
-    """Saves an array computed in forward (not an input)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        e = np.exp(x)
-        ctx.save_for_backward(e)
-        return e
-
-    @staticmethod
-    def backward(ctx, g):
-        (e,) = ctx.saved_tensors
-        assert isinstance(e, Tensor)
-        return g * e
+SaveDerived = ExpSavesOutput  # saves an array computed in forward (not an input)
 
 
 def test_function_saved_tensors_hold_saved_values():
