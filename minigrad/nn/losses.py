@@ -25,6 +25,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
+from .. import arguments as check
 from .. import rng
 from ..autograd.function import primitive
 from ..ops import abs, log, logsumexp, matmul, maximum, sigmoid, where
@@ -117,7 +118,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 def huber_loss(input: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -> Tensor:
     """Huber: ½d² where |d| < delta, else delta·(|d| − ½delta), d = input − target; quadratic near 0, linear in the tails."""
     _check_reduction(reduction, "huber_loss")
-    if not delta > 0:
+    if not check.number(delta, "huber_loss", "delta") > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
     x = _input(input, "huber_loss")
     d = x - _float_target(target, x, "huber_loss")
@@ -257,7 +258,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, *, seed: Optional[int
     `minigrad.rng.generator(seed)` (minigrad's shared generator unless `seed` is given)."""
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
-    if not training or p == 0:
+    if not check.flag(training, "dropout", "training") or p == 0:
         return x
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if data.dtype.kind != "f":
