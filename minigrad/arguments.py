@@ -13,6 +13,7 @@ import numpy as np
 
 _INTS = (int, np.integer)
 _BOOLS = (bool, np.bool_)
+_PLAIN_REALS = (int, float)
 NUMERIC_KINDS = "biuf"  # bool, int, unsigned, float: the dtypes a tensor may have
 
 
@@ -23,11 +24,13 @@ class AxisError(IndexError, ValueError):
 
 def is_int(v: Any) -> bool:
     """A Python or numpy integer, not a bool."""
-    return isinstance(v, _INTS) and not isinstance(v, _BOOLS)
+    return type(v) is int or isinstance(v, _INTS) and not isinstance(v, _BOOLS)
 
 
 def is_real(v: Any) -> bool:
     """A real number (Python or numpy int or float), not a bool, a complex number or an array."""
+    if type(v) in _PLAIN_REALS:  # the common case, without the ABC check (~2 µs)
+        return True
     return isinstance(v, numbers.Real) and not isinstance(v, _BOOLS) and np.ndim(v) == 0
 
 
