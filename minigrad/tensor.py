@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterator, Optional
 import numpy as np
 
 from . import arguments as _arguments
+from . import interop as _interop
 from .autograd import graph as _graph
 from .autograd import mode as _mode
 from .autograd.graph import NodeSlots, grad_fn as _grad_fn
@@ -113,7 +114,6 @@ class Tensor(NodeSlots):
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "_version", "_hooks")
-    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
                  name: Optional[str] = None) -> None:
@@ -231,6 +231,16 @@ class Tensor(NodeSlots):
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
+
+    # ----------------------------------------------------------------- numpy's functions on tensors
+    # np.exp(t), np.sum(t, axis=0), np.concatenate([a, t]) and ndarray ⊕ t run minigrad's op of the same
+    # meaning (recorded, a Tensor out); any other numpy function raises TypeError (see minigrad/interop.py).
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict) -> Any:
+        return _interop.array_function(func, args, kwargs)
+    # ----------------------------------------------------------------- (end of numpy's functions on tensors)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
