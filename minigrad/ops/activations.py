@@ -10,7 +10,7 @@ underflow ignored, so the user's error state never sees it. Overflow is silenced
 (β·x in softplus and swish, x − max in softmax), and a comment says so there.
 
 Conventions at kinks (each pinned by a test):
-  relu'(0) = 0;  leaky_relu'(0) = prelu'(0) = rrelu'(0) = the slope (0 belongs to the negative side);
+  relu'(0) = 0, relu'(NaN) = 1 (PyTorch's);  leaky_relu'(0) = prelu'(0) = rrelu'(0) = the slope (0 belongs to the negative side);
   elu'(0) = alpha and selu'(0) = scale·alpha (the left derivative; elu is C¹ only for alpha = 1);
   hardtanh' = 1 strictly inside (min_val, max_val), 0 at the boundaries and beyond;
   hardsigmoid' = 1/6 strictly inside (−3, 3), 0 at ±3 and beyond;
@@ -118,7 +118,9 @@ def _relu(x):
     return np.maximum(x, 0)
 
 
-relu = unary("relu", _relu, lambda g, y, x: g * (x > 0))  # relu'(0) = 0
+# relu' = 1 where y = relu(x) > 0, 0 elsewhere: relu'(0) = 0; at NaN (y = NaN != 0) the gradient passes,
+# as PyTorch's threshold_backward on the result, in one comparison
+relu = unary("relu", _relu, lambda g, y, x: g * (y != 0))
 
 
 # --------------------------------------------------------------------------- leaky family

@@ -72,8 +72,9 @@ def _mean(x, axis=None, keepdims=False):
 
 
 def _extremum_grad(g, y, x, axis=None, keepdims=False):
-    """The gradient goes to the elements equal to the extremum, split evenly among ties."""
-    hit = x == expand_reduced(y, x.shape, axis, keepdims)
+    """The gradient goes to the elements equal to the extremum, split evenly among ties; a NaN is the
+    extremum of its slice (numpy's max propagates it), so the NaNs share the gradient, as PyTorch's."""
+    hit = (x == expand_reduced(y, x.shape, axis, keepdims)) | (x != x)
     share = hit / hit.sum(axis=axis, keepdims=True)
     return expand_reduced(g, x.shape, axis, keepdims) * share
 
