@@ -75,7 +75,7 @@ def _extremum_grad(g, y, x, axis=None, keepdims=False):
     """The gradient goes to the elements equal to the extremum, split evenly among ties; a NaN is the
     extremum of its slice (numpy's max propagates it), so the NaNs share the gradient, as PyTorch's."""
     hit = (x == expand_reduced(y, x.shape, axis, keepdims)) | (x != x)
-    share = hit / hit.sum(axis=axis, keepdims=True)
+    share = hit / hit.sum(axis=None if axis is None else normalize_axes(axis, x.ndim), keepdims=True)
     return expand_reduced(g, x.shape, axis, keepdims) * share
 
 
