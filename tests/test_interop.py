@@ -31,7 +31,7 @@ def test_rows_with_a_numpy_counterpart_are_many():
 
 
 @pytest.mark.parametrize("spec", WITH_NUMPY, ids=[r.id for r in WITH_NUMPY])
-@settings(max_examples=max(3, settings().max_examples // 3))
+@settings(max_examples=max(3, settings().max_examples // 5))
 @given(data=st.data())
 def test_numpy_reference_on_tensors_equals_the_op_in_value_and_gradient(spec, data):
     arrays, extra, params = data.draw(op_inputs(spec))
