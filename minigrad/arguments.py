@@ -56,6 +56,8 @@ def axes(value: Any, ndim: int, op: str, name: str = "axis") -> tuple:
     distinct non-negative axes. A 0-d tensor takes axis 0 and -1 and has no axes to reduce: ()."""
     if value is None:
         return tuple(range(ndim))
+    if type(value) is int and -ndim <= value < ndim:  # the common case, at once
+        return (value % ndim,)
     if is_int(value):
         items = (value,)
     elif isinstance(value, (tuple, list)):
@@ -97,6 +99,12 @@ def new_shape(args: tuple, op: str) -> tuple:
     """A target shape for reshape/view: ints or one tuple, each non-negative except one -1 (inferred)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
+    for n in args:  # the common case in one pass: plain ints, at most one -1
+        if type(n) is not int or n < -1:
+            break
+    else:
+        if args.count(-1) <= 1:
+            return args
     for n in args:
         if not is_int(n):
             raise TypeError(f"{op}: each size in the shape must be an int, got {_what(n)}")

@@ -31,8 +31,9 @@ NOT_NUMPY = frozenset(["identity"])
 PRIMITIVE_FORMS = {"transpose": "transpose"}
 
 # queries of shape and type: answered by numpy from the tensor's data (no graph, nothing to differentiate)
-QUERIES = frozenset(["shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj", "shares_memory",
-                     "may_share_memory", "min_scalar_type"])
+QUERIES = frozenset(getattr(np, name) for name in ("shape", "ndim", "size", "result_type", "iscomplexobj",
+                                                   "isrealobj", "shares_memory", "may_share_memory")
+                    if hasattr(np, name))
 
 _table: Optional[Tuple[Dict[Any, Callable], Dict[Any, Callable]]] = None
 
@@ -100,9 +101,9 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
 
 def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     """numpy function `func(*args, **kwargs)` with a Tensor among the arguments, as minigrad's function."""
+    if func in QUERIES:  # np.shape(t) and friends: on the data (minigrad's own code asks them too, so fast)
+        return func(*[getattr(a, "_data", a) for a in args], **kwargs)
     name = func.__name__
-    if name in QUERIES and getattr(np, name, None) is func:
-        return func(*_data(args), **kwargs)
     fn = tables()[1].get(func)
     if fn is None:
         raise TypeError(f"np.{name}() on a minigrad tensor: minigrad has no such function; {_NUMPY_ARRAY}")
@@ -112,8 +113,3 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
         raise TypeError(f"np.{name}() on a minigrad tensor: minigrad's {fn.__name__}{inspect.signature(fn)} does "
                         f"not take these arguments ({e}); {_NUMPY_ARRAY}") from None
     return fn(*args, **kwargs)
-
-
-def _data(args: tuple) -> tuple:
-    from .tensor import Tensor
-    return tuple(a._data if isinstance(a, Tensor) else a for a in args)

@@ -487,12 +487,12 @@ _log_softmax_op = unary("log_softmax", _log_softmax,
 
 def softmax(x: Array, axis: int = -1) -> Array:
     """e^x / Σ e^x along `axis`, computed from x − max(x) so it never overflows."""
-    return _softmax_op(x, axis=check.axis(axis, np.ndim(x), "softmax"))
+    return _softmax_op(x, axis=check.axis(axis, x.ndim, "softmax"))
 
 
 def log_softmax(x: Array, axis: int = -1) -> Array:
     """x − logsumexp(x) along `axis`, max-shifted: finite wherever the inputs span less than the float range."""
-    return _log_softmax_op(x, axis=check.axis(axis, np.ndim(x), "log_softmax"))
+    return _log_softmax_op(x, axis=check.axis(axis, x.ndim, "log_softmax"))
 
 
 #: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.

@@ -45,12 +45,15 @@ def _reducer(name: str, ufunc: np.ufunc) -> Any:
     """A numpy reduction over checked axes (so a 0-d tensor's axis 0 works, as in PyTorch) that names the
     op when there is nothing to reduce (max of an empty axis)."""
     def reduce(x, axis=None, keepdims=False):
-        axes = None if axis is None else normalize_axes(axis, np.ndim(x), name)
-        if keepdims is not False:
+        # None and ints go to numpy as they are (it takes 0 and -1 on a 0-d array too), the rest is checked
+        # first: the common call stays one numpy call (a check of every axis doubled sum(axis=1)'s 1.6 µs)
+        axes = axis if axis is None or type(axis) is int else normalize_axes(axis, np.ndim(x), name)
+        if keepdims is not False and keepdims is not True:
             check.flag(keepdims, name, "keepdims")
         try:
             return ufunc.reduce(x, axis=axes, keepdims=keepdims)
-        except ValueError:  # the axes are valid: the reduced part is empty and the ufunc has no identity
+        except ValueError:  # numpy's AxisError (an int out of range), or an empty part without identity
+            normalize_axes(axis, np.ndim(x), name)
             raise ValueError(f"{name}: cannot reduce over zero elements (shape {np.shape(x)}, axis {axis})") from None
     reduce.__name__ = f"_{name}"
     return reduce
@@ -62,10 +65,13 @@ _min = _reducer("min", np.minimum)
 
 
 def _mean(x, axis=None, keepdims=False):
-    axes = None if axis is None else normalize_axes(axis, np.ndim(x), "mean")
-    if keepdims is not False:
+    if keepdims is not False and keepdims is not True:
         check.flag(keepdims, "mean", "keepdims")
-    n = _count(np.shape(x), axis, "mean")
+    if axis is None:
+        axes, n = None, x.size if type(x) is np.ndarray else np.size(x)
+    else:
+        axes = normalize_axes(axis, np.ndim(x), "mean")
+        n = math.prod(np.shape(x)[a] for a in axes)
     if n == 0:
         raise ValueError(f"mean: cannot average over zero elements (shape {np.shape(x)}, axis {axis})")
     return np.add.reduce(x, axis=axes, keepdims=keepdims) / n

@@ -61,7 +61,7 @@ broadcast_to = unary("broadcast_to", _broadcast_to, lambda g, y, x, shape: g)
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     """Exchange two axes (a transpose)."""
-    nd = np.ndim(x)
+    nd = x.ndim
     a = check.axis(axis1, nd, "swapaxes", "axis1", zero_d=False)
     b = check.axis(axis2, nd, "swapaxes", "axis2", zero_d=False)
     axes = list(range(nd))
@@ -72,7 +72,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
 def squeeze(x: Any, axis: Any = None) -> Any:
     """Remove axes of size 1 (all of them, or those in `axis`; a 0-d tensor's axis 0 leaves it as it is,
     as numpy)."""
-    shape = np.shape(x)
+    shape = x.shape
     if axis is None:
         new = tuple(n for n in shape if n != 1)
     else:
@@ -86,7 +86,7 @@ def squeeze(x: Any, axis: Any = None) -> Any:
 
 def unsqueeze(x: Any, axis: int) -> Any:
     """Insert an axis of size 1 at `axis` (negative counts from the end of the result)."""
-    shape = list(np.shape(x))
+    shape = list(x.shape)
     shape.insert(check.axis(axis, len(shape) + 1, "unsqueeze", zero_d=False, of="a result"), 1)
     return reshape(x, tuple(shape))
 
@@ -217,7 +217,7 @@ def broadcast_shape(x: Any, *shape: Any) -> Any:
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     """Merge axes start_dim … end_dim into one (all of them by default)."""
-    shape = np.shape(x)
+    shape = x.shape
     lo = check.axis(start_dim, len(shape), "flatten", "start_dim")
     hi = check.axis(end_dim, len(shape), "flatten", "end_dim")
     if lo > hi:
