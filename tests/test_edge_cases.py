@@ -248,6 +248,7 @@ def test_integer_division_mean_and_softmax_give_the_default_float_dtype():
     assert i8.mean().dtype == np.float32 and i8.var().dtype == np.float32 and i8.std().dtype == np.float32
     assert F.softmax(i8).dtype == np.float32 and F.log_softmax(i8).dtype == np.float32
     assert F.gelu(i8).dtype == np.float32 and F.elu(i8).dtype == np.float32 and F.softsign(i8).dtype == np.float32
+    assert F.prelu(i8, 0.25).dtype == np.float32 and F.rrelu(i8, training=True).dtype == np.float32
     mg.set_default_dtype("float64")
     try:
         assert mg.exp(i8).dtype == np.float64

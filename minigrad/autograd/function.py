@@ -76,8 +76,8 @@ def operand(v: Any) -> Any:
 
 def to_float(v: Any) -> Any:
     """The input of a float-valued op (`float_result=True`): integer and bool arrays cast to the default
-    float dtype, as PyTorch does (numpy would give float16 for int8, so exp(uint8 200) = inf); floats
-    and Python numbers as they are."""
+    float dtype, as PyTorch does (numpy would give float16 for int8 and uint8, so exp(uint8 80) = inf);
+    floats and Python numbers as they are."""
     if type(v) in _SCALARS or v.dtype.kind == "f":
         return v
     return v.astype(get_default_dtype())

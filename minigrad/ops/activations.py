@@ -10,7 +10,8 @@ underflow ignored, so the user's error state never sees it. Overflow is silenced
 (β·x in softplus and swish, x − max in softmax), and a comment says so there.
 
 Conventions at kinks (each pinned by a test):
-  relu'(0) = 0, relu'(NaN) = 1 (PyTorch's);  leaky_relu'(0) = prelu'(0) = rrelu'(0) = the slope (0 belongs to the negative side);
+  relu'(0) = 0 and relu'(NaN) = 1 (PyTorch's: the gradient passes where the result is not 0);
+  leaky_relu'(0) = prelu'(0) = rrelu'(0) = the slope (0 belongs to the negative side);
   elu'(0) = alpha and selu'(0) = scale·alpha (the left derivative; elu is C¹ only for alpha = 1);
   hardtanh' = 1 strictly inside (min_val, max_val), 0 at the boundaries and beyond;
   hardsigmoid' = 1/6 strictly inside (−3, 3), 0 at ±3 and beyond;
@@ -30,7 +31,7 @@ import numpy as np
 from .. import arguments as check
 from ..autograd.function import binary, unary, zero_derivative
 from ..rng import generator
-from ..tensor import Tensor, as_array
+from ..tensor import Tensor, as_array, get_default_dtype
 from .elementwise import abs as _abs, clip as _clip, exp as _exp, where as _where
 from .shape import reshape as _reshape
 
@@ -55,8 +56,11 @@ def _quiet(fn: Callable) -> Callable:
 
 
 def _float_dtype(x: Any) -> np.dtype:
-    """x's dtype when it is a float dtype, float64 otherwise (ints, bools, Python numbers)."""
-    dt = x.dtype if isinstance(x, (Tensor, np.ndarray, np.generic)) else np.result_type(x)
+    """x's dtype when it is a float dtype, the default float dtype otherwise (ints, bools: what the
+    float-valued ops make of them), float64 for Python numbers."""
+    if isinstance(x, (Tensor, np.ndarray, np.generic)):
+        return x.dtype if x.dtype.kind == "f" else get_default_dtype()
+    dt = np.result_type(x)
     return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
