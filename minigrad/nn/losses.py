@@ -7,6 +7,13 @@ any other operand, as PyTorch allows). Float targets are cast to the input's dty
 labels work for the binary losses. Input and target must have the same shape: a silently
 broadcast (N, 1) against (N,) is a classic bug, so it raises instead.
 
+PyTorch's options, with PyTorch's values: class `weight`s (the weighted mean divides by the total
+weight of the counted targets), `ignore_index`, `label_smoothing` and K-dimensional inputs
+(N, C, d1, ...) for cross_entropy and nll_loss; element `weight`s for the binary losses, `pos_weight`
+for the one with logits. Weights are constants, as in PyTorch: one that requires grad is refused. The
+default cross_entropy (class indices, no option) stays the one fused op below; with options it is
+composed from log_softmax, so every option is differentiable twice for free.
+
 Fused primitives, each with a rule written in ops so it is differentiable again:
 - `cross_entropy` with class indices: one op, reduction included, whose rule is
   (softmax(x) − onehot(t))·g/N. Timed forward+backward (mean reduction, float32, one core) against
