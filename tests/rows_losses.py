@@ -147,7 +147,8 @@ def _targets_with_ignored(shapes):
     """Class indices with some −1s (ignored by the rows below), but never all of them (the mean would be NaN)."""
     shape = shapes[0]
     arrays = hnp.arrays(np.int64, shape[:1] + shape[2:], elements=st.integers(-1, shape[1] - 1))
-    return arrays.map(lambda t: np.where(np.arange(t.size).reshape(t.shape) == 0, np.maximum(t, 0), t)).map(lambda t: (t,))
+    first = lambda t: np.arange(t.size).reshape(t.shape) == 0  # noqa: E731
+    return arrays.map(lambda t: (np.where(first(t), np.maximum(t, 0), t),))
 
 
 def _class_weight(c):
@@ -156,14 +157,15 @@ def _class_weight(c):
 
 def _xent_options_params(shapes):
     c = shapes[0][1]
-    return st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS), "weight": st.one_of(st.none(), _class_weight(c)),
-                                  "ignore_index": st.just(-1), "label_smoothing": st.sampled_from([0.0, 0.1, 0.6])})
+    return st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS), "ignore_index": st.just(-1),
+                                  "weight": st.one_of(st.none(), _class_weight(c)),
+                                  "label_smoothing": st.sampled_from([0.0, 0.1, 0.6])})
 
 
 def _nll_options_params(shapes):
     c = shapes[0][1]
-    return st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS), "weight": st.one_of(st.none(), _class_weight(c)),
-                                  "ignore_index": st.just(-1)})
+    return st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS), "ignore_index": st.just(-1),
+                                  "weight": st.one_of(st.none(), _class_weight(c))})
 
 
 def _probs_options_params(shapes):
@@ -189,7 +191,8 @@ def _bce_logits_weight_params(shapes):
 
 
 def _smooth_l1_params(shapes):
-    return st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS), "beta": st.sampled_from([0.0, 0.3, 1.0, 2.0])})
+    return st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS),
+                                  "beta": st.sampled_from([0.0, 0.3, 1.0, 2.0])})
 
 
 probs_pair = st.tuples(st.integers(1, 3), st.integers(1, 4), st.lists(st.integers(1, 2), max_size=1)).map(

@@ -3,8 +3,6 @@ PyTorch's value unless a documented reason says otherwise. Where PyTorch is inst
 checks that it really gives that value (or, for a documented difference, that it does not)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 

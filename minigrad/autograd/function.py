@@ -214,8 +214,9 @@ def _generate(name: str, forward: Callable, op: Op, n: int, float_result: bool =
         op.backward = scope.pop("backward")
     source = _expand(
         _RECORD, n, name=name, any_t=" or ".join(ts), attr_params=attr_params, attr_args=attr_args,
-        data_xs=", ".join((f"(d{x} if (d{x} := {x}._data).dtype in FLOATS else to_float(d{x})) if {t} else to_float({x})"
-                           if float_result else f"{x}._data if {t} else {x}") for t, x in zip(ts, xs)),
+        data_xs=", ".join((f"(d{x} if (d{x} := {x}._data).dtype in FLOATS else to_float(d{x})) if {t} "
+                           f"else to_float({x})" if float_result else f"{x}._data if {t} else {x}")
+                          for t, x in zip(ts, xs)),
         unpack_saved="y, saved = y" if op.saves else "saved = None",
         any_requires_grad=" or ".join(f"({t} and {x}.requires_grad)" for t, x in zip(ts, xs)),
         encoded=f"{xs[0]}, NO_INPUT" if n == 1 else ", ".join(xs) if n == 2 else f"({', '.join(xs)},), MANY_INPUTS",

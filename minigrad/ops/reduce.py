@@ -1,7 +1,6 @@
 """Reductions over all axes, one axis, a tuple of axes or negative axes, with `keepdims`."""
 from __future__ import annotations
 
-import builtins
 import math
 from typing import Any
 
