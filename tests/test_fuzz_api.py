@@ -312,7 +312,9 @@ def arithmetic(draw) -> Call:
         is_bad = True  # does not fit an integer tensor (division makes floats; comparisons are exact)
     if sym == "**" and not other.bad and not is_bad:
         base, exponent = (v.value.data if isinstance(v.value, mg.Tensor) else np.asarray(v.value) for v in (a, b))
-        is_bad = np.result_type(base, exponent).kind in "biu" and bool(np.any(exponent < 0))  # ints to negative powers
+        if _broadcast(base.shape, exponent.shape) is not None:  # ints to negative powers, where there are elements
+            is_bad = np.result_type(base, exponent).kind in "biu" and \
+                bool(np.any(np.broadcast_arrays(base, exponent)[1] < 0))
     shape = None
     if not other.bad and sym != "@":
         shape = _broadcast(np.shape(_arr(a)), np.shape(_arr(b)))
