@@ -28,7 +28,7 @@ from .mode import no_grad, state as _mode
 _ndarray = np.ndarray
 _asarray = np.asarray
 _SCALARS = (int, float, bool)
-_FLOATS = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64, np.longdouble))  # native order
+_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)  # checked by identity; to_float does the rest
 _EMPTY: dict = {}
 
 
@@ -198,7 +198,7 @@ def _generate(name: str, forward: Callable, op: Op, n: int, float_result: bool =
     xs = [f"x{i}" for i in range(n)]
     ts = [f"t{i}" for i in range(n)]
     attr_params, attr_args, attrs, defaults = _attributes(forward, n)
-    scope = {"Tensor": Tensor, "operand": operand, "to_float": to_float, "FLOATS": _FLOATS, "forward": forward,
+    scope = {"Tensor": Tensor, "operand": operand, "to_float": to_float, "F64": _F64, "F32": _F32, "forward": forward,
              "explain": explain, "name": name,
              "ndarray": _ndarray, "asarray": _asarray, "mode": _mode, "record": _record, "op": op,
              "wrap": _wrap, "NO_INPUT": NO_INPUT, "MANY_INPUTS": MANY_INPUTS, "EMPTY": _EMPTY, **defaults}
@@ -214,8 +214,8 @@ def _generate(name: str, forward: Callable, op: Op, n: int, float_result: bool =
         op.backward = scope.pop("backward")
     source = _expand(
         _RECORD, n, name=name, any_t=" or ".join(ts), attr_params=attr_params, attr_args=attr_args,
-        data_xs=", ".join((f"(d{x} if (d{x} := {x}._data).dtype in FLOATS else to_float(d{x})) if {t} "
-                           f"else to_float({x})" if float_result else f"{x}._data if {t} else {x}")
+        data_xs=", ".join((f"(d{x} if (k{x} := (d{x} := {x}._data).dtype) is F64 or k{x} is F32 else to_float(d{x})) "
+                           f"if {t} else to_float({x})" if float_result else f"{x}._data if {t} else {x}")
                           for t, x in zip(ts, xs)),
         unpack_saved="y, saved = y" if op.saves else "saved = None",
         any_requires_grad=" or ".join(f"({t} and {x}.requires_grad)" for t, x in zip(ts, xs)),
