@@ -10,7 +10,7 @@ import functools
 from typing import Any, Callable, Dict
 
 from . import ops
-from .tensor import Tensor
+from .tensor import Tensor, _wrap, as_array
 
 _forms: Dict[Callable, Callable] = {}
 
@@ -27,7 +27,7 @@ def public_form(name: str, fn: Callable) -> Callable:
     @functools.wraps(fn)
     def form(*args: Any, **kwargs: Any) -> Any:
         if args and not sequence and not builtins.any(isinstance(a, Tensor) for a in args):  # `any` is an op here
-            args = (Tensor(args[0]),) + args[1:]
+            args = (_wrap(as_array(args[0], op=name)),) + args[1:]  # errors name the op called
         return impl(*args, **kwargs)
 
     form.__name__ = form.__qualname__ = name

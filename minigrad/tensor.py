@@ -5,6 +5,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
+from . import arguments as _arguments
+from . import interop as _interop
 from .autograd import graph as _graph
 from .autograd import mode as _mode
 from .autograd.graph import NodeSlots, grad_fn as _grad_fn
@@ -27,19 +29,75 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
-def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
-    """Convert user data to an ndarray with minigrad's dtype rules (Python floats -> default dtype)."""
+def as_array(data: Any, dtype: Any = None, copy: bool = True, op: Optional[str] = None) -> np.ndarray:
+    """Convert user data to an ndarray with minigrad's dtype rules (Python floats -> default dtype).
+
+    Only numbers make a tensor: strings, None, objects, complex numbers and ragged lists raise (a
+    TypeError or ValueError naming `op`), and the data is checked before any cast, so
+    `tensor([None, 1.0], dtype="float32")` is an error, not a NaN. A list holding tensors that require
+    grad raises too: converting it would drop their graph (`stack` keeps it). An ndarray's dtype is
+    checked when `op` is given: "" checks without naming (an operand's error is named by its op's
+    recording); None leaves it to the caller (the data loader words its own errors)."""
     if isinstance(data, Tensor):
         data = data._data
+    if dtype is not None and not (isinstance(dtype, np.dtype) and dtype.kind in _arguments.NUMERIC_KINDS):
+        dtype = _arguments.dtype(dtype, op or "tensor")
     if isinstance(data, (np.ndarray, np.generic)):
+        if op is not None and data.dtype.kind not in _arguments.NUMERIC_KINDS:
+            raise TypeError(_not_numbers(data, op))
         # copy=False means "share when possible": asarray still casts (numpy 2's copy=False would refuse)
         return np.array(data, dtype=dtype) if copy else np.asarray(data, dtype=dtype)
-    arr = np.array(data, dtype=dtype)
-    if dtype is None and arr.dtype == np.float64:
-        arr = arr.astype(_default_dtype)
-    elif dtype is None and arr.dtype.kind == "O":
-        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} holding objects")
-    return arr
+    if isinstance(data, (list, tuple)) and _holds_graph_tensor(data):
+        raise TypeError(f"{op + ': ' if op else ''}the list holds tensors that require grad, and making one tensor of "
+                        "them would cut them from the graph; use minigrad.stack(tensors) (or concatenate) instead")
+    try:
+        arr = np.array(data)  # no dtype yet: see what the data holds before anything is cast
+    except ValueError:
+        raise ValueError(f"{op + ': ' if op else ''}nested sequences of different lengths (a ragged list) "
+                         "cannot make one tensor") from None
+    if arr.dtype.kind not in _arguments.NUMERIC_KINDS:
+        raise TypeError(_not_numbers(data, op))
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    return arr.astype(_default_dtype) if arr.dtype == np.float64 else arr
+
+
+def _not_numbers(data: Any, op: Optional[str]) -> str:
+    if isinstance(data, (np.ndarray, np.generic)):
+        what = f"an array of dtype {data.dtype}"
+    elif isinstance(data, (list, tuple)):
+        what = f"a {type(data).__name__} holding {_kinds(data)}"
+    else:
+        what = _arguments._what(data)
+    return f"{op + ': ' if op else ''}expected numbers (bool, int or float), got {what}"
+
+
+def _kinds(data: Any) -> str:
+    """The types of the leaves of a nested list, for an error message."""
+    seen, stack = [], [data]
+    while stack and len(seen) < 4:
+        for e in stack.pop():
+            if isinstance(e, (list, tuple)):
+                stack.append(e)
+            elif type(e).__name__ not in seen:
+                seen.append(type(e).__name__)
+    return ", ".join(seen)
+
+
+_PLAIN = {int, float, bool}
+
+
+def _holds_graph_tensor(seq: Any) -> bool:
+    """Whether a (nested) list or tuple holds a Tensor that requires grad."""
+    if set(map(type, seq)) <= _PLAIN:  # the common case, one pass in C
+        return False
+    for e in seq:
+        if isinstance(e, Tensor):
+            if e.requires_grad:
+                return True
+        elif isinstance(e, (list, tuple)) and _holds_graph_tensor(e):
+            return True
+    return False
 
 
 def _check_float(dtype: np.dtype, where: str = "requires_grad") -> None:
@@ -56,11 +114,10 @@ class Tensor(NodeSlots):
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "_version", "_hooks")
-    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
                  name: Optional[str] = None) -> None:
-        arr = as_array(data, dtype)
+        arr = as_array(data, dtype, op="tensor")
         if requires_grad:
             _check_float(arr.dtype, "tensor")
         self._data = arr
@@ -190,6 +247,16 @@ class Tensor(NodeSlots):
 
     def __dlpack_device__(self) -> tuple:
         return self._data.__dlpack_device__()
+
+    # ----------------------------------------------------------------- numpy's functions on tensors
+    # np.exp(t), np.sum(t, axis=0), np.concatenate([a, t]) and ndarray ⊕ t run minigrad's op of the same
+    # meaning (recorded, a Tensor out); any other numpy function raises TypeError (see minigrad/interop.py).
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict) -> Any:
+        return _interop.array_function(func, args, kwargs)
+    # ----------------------------------------------------------------- (end of numpy's functions on tensors)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

@@ -50,6 +50,8 @@ class OpSpec:
     extreme_params  (activations) keyword sets under which the stability tests call `fn`
     module    (activations, losses) (ModuleClass, constructor kwargs or None): the nn module that
               computes the same function, checked against it
+    via_numpy False when `ref` is not numpy's own function of this name called on the inputs (an independent
+              formula, or numpy-only arguments): the numpy-dispatch property (tests/test_interop.py) skips it
     compiles  False when `fn` turns an argument into Python data (tolist()): minigrad.compile cannot follow
               that (it refuses it only when a dtype conversion gives it away), so the compile test skips the row
     sample    a fixed small valid call: sample(rng) -> tuple of float64 arrays for `fn`'s positional
@@ -86,6 +88,7 @@ class OpSpec:
     module: Optional[tuple] = None
     sample: Optional[Callable[[np.random.Generator], tuple]] = None
     compiles: bool = True
+    via_numpy: bool = True
     max_examples: Optional[int] = None
 
     @property

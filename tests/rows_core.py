@@ -8,7 +8,7 @@ from hypothesis.extra import numpy as hnp
 import minigrad as mg
 from minigrad import ops
 from minigrad.ops import inplace
-from op_registry import OpSpec, any_shape, axis_params, broadcast_shapes, single
+from op_registry import ErrorCase, OpSpec, any_shape, axis_params, broadcast_shapes, single
 
 # elements on a 0.1 grid: distinct values are at least 0.1 apart, so no two can tie under a 1e-6 step
 grid = st.integers(-50, 50).map(lambda k: k / 10)
@@ -146,19 +146,38 @@ def _index_add_params(draw, shapes):
 
 pos = (0.2, 3.0)
 
+
+def _axis_errors(name):
+    """Bad axes for a reduction: a wrong type is a TypeError, out of range an IndexError, repeated a ValueError."""
+    x = mg.ones(2, 3)
+    return [ErrorCase((x,), {"axis": 1.0}, TypeError,
+                      rf"^{name}: axis must be None, an int or a tuple of ints, got float"),
+            ErrorCase((x,), {"axis": "0"}, TypeError, rf"^{name}: axis must be"),
+            ErrorCase((x,), {"axis": 2}, IndexError,
+                      rf"^{name}: axis 2 is out of range for a tensor with 2 dimensions"),
+            ErrorCase((x,), {"axis": (0, -2)}, ValueError, rf"^{name}: repeated axis"),
+            ErrorCase((x,), {"keepdims": "yes"}, TypeError, rf"^{name}: keepdims must be True or False")]
+
+
 ROWS = [
     # arithmetic (operators), broadcasting over mutually broadcastable shapes
     OpSpec("add", lambda a, b: a + b, np.add, arity=2),
     OpSpec("sub", lambda a, b: a - b, np.subtract, arity=2),
     OpSpec("mul", lambda a, b: a * b, np.multiply, arity=2),
-    OpSpec("div", lambda a, b: a / b, np.divide, arity=2, domain=[(-3.0, 3.0), pos]),
-    OpSpec("pow", lambda a, b: a ** b, np.power, arity=2, domain=[pos, (-2.0, 2.0)]),
+    OpSpec("div", lambda a, b: a / b, np.divide, arity=2, domain=[(-3.0, 3.0), pos],
+           error_inputs=[ErrorCase((mg.ones(2), None), None, TypeError, r"^div: expected numbers"),
+                         ErrorCase(("a", mg.ones(2)), None, TypeError, r"^div: expected numbers")]),
+    OpSpec("pow", lambda a, b: a ** b, np.power, arity=2, domain=[pos, (-2.0, 2.0)],
+           error_inputs=[ErrorCase((mg.tensor([1, 2]), -2), None, ValueError,
+                                   r"^pow: integers to negative integer powers"),
+                         ErrorCase((mg.ones(2), 1j), None, TypeError, r"^pow: expected numbers")]),
     OpSpec("pow", lambda a: a ** 3, lambda a: a ** 3, variant="scalar_exponent"),
     OpSpec("pow", lambda a: 2.0 ** a, lambda a: 2.0 ** a, variant="scalar_base"),
     OpSpec("div", lambda a: 1.5 / a - 2.0, lambda a: 1.5 / a - 2.0, domain=pos, variant="reflected"),
     OpSpec("neg", lambda a: -a, np.negative),
     # math functions
-    OpSpec("exp", mg.exp, np.exp),
+    OpSpec("exp", mg.exp, np.exp, error_inputs=[ErrorCase(("a",), None, TypeError, r"^exp: expected numbers"),
+                                                ErrorCase(([None, 1.0],), None, TypeError, r"^exp: expected numbers")]),
     OpSpec("log", mg.log, np.log, domain=pos),
     OpSpec("sqrt", mg.sqrt, np.sqrt, domain=pos),
     OpSpec("abs", mg.abs, np.abs, kinks=(0.0,)),
@@ -174,8 +193,10 @@ ROWS = [
            extra=_where_cond),
     OpSpec("astype", lambda x: x.astype(np.float64), lambda x: x.astype(np.float64), float32=False),
     # reductions
-    OpSpec("sum", lambda x, **p: mg.sum(x, **p), lambda x, **p: np.sum(x, **p), params=axis_params),
-    OpSpec("mean", lambda x, **p: mg.mean(x, **p), lambda x, **p: np.mean(x, **p), params=axis_params),
+    OpSpec("sum", lambda x, **p: mg.sum(x, **p), lambda x, **p: np.sum(x, **p), params=axis_params,
+           error_inputs=_axis_errors("sum")),
+    OpSpec("mean", lambda x, **p: mg.mean(x, **p), lambda x, **p: np.mean(x, **p), params=axis_params,
+           error_inputs=_axis_errors("mean")),
     OpSpec("max", lambda x, **p: mg.max(x, **p), lambda x, **p: np.max(x, **p), params=axis_params,
            elements=(grid,), unique=True),
     OpSpec("min", lambda x, **p: mg.min(x, **p), lambda x, **p: np.min(x, **p), params=axis_params,
@@ -188,24 +209,41 @@ ROWS = [
         elements=(grid_offset,), unique=True),
     OpSpec("norm", lambda x, **p: x.norm(2, **p), lambda x, **p: _np_norm(x, 2, **p), params=axis_params,
            elements=(grid_offset,), variant="2"),  # the p = 2 primitive (its gradient is 0 at the zero vector)
-    OpSpec("logsumexp", lambda x, **p: mg.logsumexp(x, **p), _np_logsumexp, params=axis_params),
-    OpSpec("var", lambda x, **p: mg.var(x, **p), lambda x, **p: np.var(x, **p), params=_var_params),
+    OpSpec("logsumexp", lambda x, **p: mg.logsumexp(x, **p), _np_logsumexp, params=axis_params,
+           error_inputs=_axis_errors("logsumexp")),
+    OpSpec("var", lambda x, **p: mg.var(x, **p), lambda x, **p: np.var(x, **p), params=_var_params,
+           error_inputs=_axis_errors("var") + [ErrorCase((mg.ones(3),), {"ddof": 1.5}, TypeError,
+                                                         r"^var: ddof must be an int")]),
     # std is not differentiable at zero variance: every reduced slice holds >= 2 distinct values
     OpSpec("std", lambda x, **p: mg.std(x, **p), lambda x, **p: np.std(x, **p), params=_var_params,
            shapes=single(any_shape(min_dims=1, max_side=3).map(lambda s: tuple(max(n, 2) for n in s))),
            elements=(grid,), unique=True),
     # shape ops
     OpSpec("reshape", lambda x, shape: x.reshape(shape), lambda x, shape: np.reshape(x, shape),
-           params=_reshape_params, aliases=("view",)),
+           params=_reshape_params, aliases=("view",),
+           error_inputs=[ErrorCase((mg.ones(6), (1.5, -1)), None, TypeError,
+                                   r"^reshape: each size in the shape must be an int"),
+                         ErrorCase((mg.ones(6), (-1, -1)), None, ValueError, r"^reshape: only one size can be -1")]),
     OpSpec("transpose", lambda x, axes: x.transpose(*(axes or ())), lambda x, axes: np.transpose(x, axes),
            params=_transpose_params, aliases=("permute",)),
     OpSpec("transpose", lambda x: x.T, lambda x: x.T, variant="T"),
     OpSpec("swapaxes", lambda x, **p: x.swapaxes(**p), lambda x, **p: np.swapaxes(x, **p),
-           shapes=single(any_shape(min_dims=1)), params=_swapaxes_params),
+           shapes=single(any_shape(min_dims=1)), params=_swapaxes_params,
+           error_inputs=[ErrorCase((mg.ones(2, 3),), {"axis1": 0, "axis2": 5}, IndexError,
+                                   r"^swapaxes: axis2 5 is out of range"),
+                         ErrorCase((mg.ones(2, 3),), {"axis1": "0", "axis2": 1}, TypeError,
+                                   r"^swapaxes: axis1 must be an int")]),
     OpSpec("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1)),
-    OpSpec("squeeze", lambda x, axis: x.squeeze(axis), _np_squeeze, params=_squeeze_params),
+    OpSpec("squeeze", lambda x, axis: x.squeeze(axis), _np_squeeze, params=_squeeze_params,
+           error_inputs=[ErrorCase((mg.ones(1, 3), "0"), None, TypeError, r"^squeeze: axis must be None, an int"),
+                         ErrorCase((mg.ones(1, 3), 2), None, IndexError, r"^squeeze: axis 2 is out of range"),
+                         ErrorCase((mg.ones(1, 3), 1), None, ValueError,
+                                   r"^squeeze: axis 1 of shape \(1, 3\) does not have size 1")]),
     OpSpec("unsqueeze", lambda x, axis: x.unsqueeze(axis), lambda x, axis: np.expand_dims(x, axis),
-           params=_unsqueeze_params),
+           params=_unsqueeze_params,
+           error_inputs=[ErrorCase((mg.ones(2), 0.5), None, TypeError, r"^unsqueeze: axis must be an int"),
+                         ErrorCase((mg.ones(2), 3), None, IndexError,
+                                   r"^unsqueeze: axis 3 is out of range for a result with 2")]),
     OpSpec("broadcast_to", lambda x, shape: x.broadcast_to(shape), lambda x, shape: np.broadcast_to(x, shape),
            params=_broadcast_params, aliases=("expand",)),
     OpSpec("clone", lambda x: x.clone(), np.copy),
@@ -222,10 +260,20 @@ ROWS = [
            shapes=single(any_shape(min_dims=1, max_dims=2)), params=_index_add_params),
     OpSpec("concatenate", lambda a, b, c, axis: mg.concatenate([a, b, c], axis=axis),
            lambda a, b, c, axis: np.concatenate([a, b, c], axis=axis), arity=3, aliases=("cat",),
-           shapes=_joined_shapes(), params=_concat_axis),
+           shapes=_joined_shapes(), params=_concat_axis,
+           error_inputs=[ErrorCase((mg.ones(2), mg.ones(2), mg.ones(2), "0"), None, TypeError,
+                                   r"^concatenate: axis must be an int"),
+                         ErrorCase((mg.ones(2), mg.ones(2), mg.ones(2), 1), None, IndexError,
+                                   r"^concatenate: axis 1 is out of range"),
+                         ErrorCase((mg.ones(2), "a", mg.ones(2), 0), None, TypeError,
+                                   r"^concatenate: expected numbers")]),
     OpSpec("stack", lambda a, b, c, axis: mg.stack([a, b, c], axis=axis),
            lambda a, b, c, axis: np.stack([a, b, c], axis=axis), arity=3,
-           shapes=_joined_shapes(same=True), params=_stack_axis),
+           shapes=_joined_shapes(same=True), params=_stack_axis,
+           error_inputs=[ErrorCase((mg.ones(2), mg.ones(2), mg.ones(2), 5), None, IndexError,
+                                   r"^stack: axis 5 is out of range for the result with 2 dimensions"),
+                         ErrorCase((mg.ones(2), mg.ones(3), mg.ones(2), 0), None, ValueError,
+                                   r"^stack: all shapes must be equal")]),
     # linear algebra
     OpSpec("matmul", lambda a, b: a @ b, np.matmul, arity=2, shapes=_matmul_shapes()),
 ]

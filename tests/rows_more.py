@@ -185,10 +185,10 @@ ROWS = [
     _elementwise("rsqrt", lambda x: 1.0 / np.sqrt(x), domain=pos),
     _elementwise("erf", _per_element(math.erf)),
     # piecewise constant: derivative 0 away from the jumps (and declared 0 at them)
-    _elementwise("floor", _per_element(math.floor), elements=(between_jumps,)),
-    _elementwise("ceil", _per_element(math.ceil), elements=(between_jumps,)),
-    _elementwise("trunc", _per_element(math.trunc), elements=(between_jumps,)),
-    _elementwise("round", _np_round, elements=(between_jumps,)),
+    _elementwise("floor", _per_element(math.floor), elements=(between_jumps,), via_numpy=False),
+    _elementwise("ceil", _per_element(math.ceil), elements=(between_jumps,), via_numpy=False),
+    _elementwise("trunc", _per_element(math.trunc), elements=(between_jumps,), via_numpy=False),
+    _elementwise("round", _np_round, elements=(between_jumps,), via_numpy=False),
     # clip with tensor bounds: x, min and max on grids that never tie (ties are the kinks)
     OpSpec("clip", lambda x, lo, hi: mg.clip(x, lo, hi), lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
            arity=3, elements=(grid, grid_low, grid_high), variant="tensor_bounds", max_examples=FEW,
@@ -200,7 +200,7 @@ ROWS = [
     # an array-like bound (a list: minigrad's dtype rules, so float32 x stays float32) beside a number
     OpSpec("clip", lambda x, hi: mg.clip(x, -1.0, hi.tolist()), lambda x, hi: np.minimum(np.maximum(x, -1.0), hi),
            elements=(grid.filter(lambda v: v != -1.0),), extra=_clip_array_max, variant="list_max",
-           max_examples=FEW, compiles=False),
+           max_examples=FEW, compiles=False, via_numpy=False),
     # reductions and cumulative ops
     OpSpec("prod", lambda x, **p: mg.prod(x, **p), lambda x, **p: np.prod(x, **p), params=axis_params,
            domain=(-2.0, 2.0), max_examples=FEW, error_inputs=[_AXIS_ERROR]),
@@ -218,7 +218,7 @@ ROWS = [
     _einsum_row("iik,kj,l->j", "diagonal_and_summed", 3),
     # shape functions
     OpSpec("pad", lambda x, **p: mg.pad(x, **p), lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),
-           params=_pad_params, max_examples=FEW,
+           params=_pad_params, max_examples=FEW, via_numpy=False,
            error_inputs=[ErrorCase((_T,), {"pad_width": -1}, ValueError, "pad: pad_width must be non-negative"),
                          ErrorCase((_T,), {"pad_width": 1.5}, TypeError, "pad: pad_width must be integers"),
                          ErrorCase((_T,), {"pad_width": ((1, 1),) * 3}, ValueError, "pad: pad_width")]),

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn.functional as F
 
 
 # --------------------------------------------------------------------------- broadcasting, matmul
@@ -219,3 +220,88 @@ def test_function_backward_with_wrong_gradient_shape():
     y = BadShape.apply(mg.ones(3, requires_grad=True)).sum()
     with pytest.raises(RuntimeError, match=r"BadShape.*\(5,\).*\(3,\)"):
         y.backward()
+
+
+# --------------------------------------------------------------------------- issue 10: a clear error for every bad input
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: mg.tensor([None, 1.0]), TypeError, r"^tensor: expected numbers .*got a list holding NoneType, float"),
+    (lambda: mg.tensor([None, 1.0], dtype="float32"), TypeError, r"^tensor: expected numbers"),  # not a NaN
+    (lambda: mg.tensor("1.5"), TypeError, r"^tensor: expected numbers .*got str '1.5'"),
+    (lambda: mg.tensor(np.array([1, None], dtype=object)), TypeError, r"^tensor: .*dtype object"),
+    (lambda: mg.tensor(1 + 2j), TypeError, r"^tensor: expected numbers .*complex"),
+    (lambda: mg.tensor([[1, 2], [3]]), ValueError, r"^tensor: nested sequences of different lengths"),
+    (lambda: mg.tensor([1.0], dtype="foo"), TypeError, r"^tensor: dtype must be a numpy dtype or its name"),
+    (lambda: mg.tensor([1.0], dtype="complex64"), TypeError, r"^tensor: dtype must be bool, an integer or a float"),
+    (lambda: mg.full(2, ""), TypeError, r"^full: fill_value must be a number, got str"),
+    (lambda: mg.full(2, None), TypeError, r"^full: fill_value must be a number"),
+    (lambda: mg.zeros(2.7, 1.5), TypeError, r"^zeros: each size in the shape must be a non-negative int, got float 2.7"),
+    (lambda: mg.ones((2, -1)), ValueError, r"^ones: each size in the shape must be non-negative, got -1"),
+    (lambda: mg.randn("3"), TypeError, r"^randn: each size"),
+    (lambda: mg.eye(2.5), TypeError, r"^eye: n must be a non-negative int"),
+    (lambda: mg.arange(0, 3, 0), ValueError, r"^arange: step must be nonzero"),
+    (lambda: mg.arange("3"), TypeError, r"^arange: start must be a real number"),
+    (lambda: mg.zeros_like("a"), TypeError, r"^zeros_like: expected numbers"),
+    (lambda: mg.ones(2).reshape(1.5, -1), TypeError, r"^reshape: each size in the shape must be an int, got float 1.5"),
+])
+def test_constructors_and_shapes_refuse_what_is_not_a_number_or_a_size(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_a_list_of_tensors_that_require_grad_points_to_stack():
+    a, b = mg.ones(2, requires_grad=True), mg.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match=r"^tensor: the list holds tensors that require grad.*minigrad\.stack"):
+        mg.tensor([a, b])
+    assert mg.stack([a, b]).requires_grad
+    assert mg.tensor([mg.ones(2), mg.ones(2)]).shape == (2, 2)  # constants may be gathered
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda x: x.squeeze("0"), TypeError, r"^squeeze: axis must be None, an int or a tuple of ints, got str '0'"),
+    (lambda x: x.swapaxes(0, 5), IndexError, r"^swapaxes: axis2 5 is out of range for a tensor with 2 dimensions"),
+    (lambda x: x.swapaxes(0.0, 1), TypeError, r"^swapaxes: axis1 must be an int"),
+    (lambda x: x.sum(axis=1.0), TypeError, r"^sum: axis must be None, an int or a tuple of ints, got float 1.0"),
+    (lambda x: x.argmax(axis=6), IndexError, r"^argmax: axis 6 is out of range for a tensor with 2 dimensions"),
+    (lambda x: x.argmax(axis=(0,)), TypeError, r"^argmax: axis must be an int"),
+    (lambda x: x.transpose(0, "1"), TypeError, r"^transpose: axis must be an int"),
+    (lambda x: x.transpose(0, 0), ValueError, r"^transpose: axes \(0, 0\) are not a permutation"),
+    (lambda x: x.flatten(0, 1.5), TypeError, r"^flatten: end_dim must be an int"),
+    (lambda x: x.broadcast_to((2.0, 3)), TypeError, r"^broadcast_to: each size"),
+    (lambda x: F.elu(x, alpha="a"), TypeError, r"^elu: alpha must be a real number, got str 'a'"),
+    (lambda x: F.elu(x, alpha=1j), TypeError, r"^elu: alpha must be a real number, got complex"),
+    (lambda x: F.leaky_relu(x, negative_slope=np.ones(2)), TypeError, r"^leaky_relu: negative_slope must be a real number"),
+    (lambda x: F.softmax(x, axis=2), IndexError, r"^softmax: axis 2 is out of range"),
+    (lambda x: F.gelu(x, approximate=1), TypeError, r"^gelu: approximate must be the string"),
+    (lambda x: F.dropout(x, training="yes"), TypeError, r"^dropout: training must be True or False"),
+    (lambda x: mg.stack([x, x], axis=5), IndexError, r"^stack: axis 5 is out of range for the result with 3 dimensions"),
+    (lambda x: mg.concatenate([x, x], axis=1.0), TypeError, r"^concatenate: axis must be an int"),
+    (lambda x: mg.concatenate(x), TypeError, r"^concatenate: expected a list or tuple of tensors, got Tensor"),
+    (lambda x: x / None, TypeError, r"^div: expected numbers .*NoneType"),
+    (lambda x: None / x, TypeError, r"^div: expected numbers"),
+    (lambda x: x + "a", TypeError, r"^add: expected numbers"),
+    (lambda x: x * 1j, TypeError, r"^mul: expected numbers .*complex"),
+    (lambda x: mg.exp("a"), TypeError, r"^exp: expected numbers"),
+    (lambda x: mg.tensor([1, 2]) ** -2, ValueError, r"^pow: integers to negative integer powers are not defined"),
+    (lambda x: mg.tensor([1, 2]) + 10 ** 30, ValueError, r"^add: the Python int 10+ does not fit"),
+    (lambda x: mg.tensor([True]) - mg.tensor([False]), TypeError, r"^sub: not defined for bool tensors"),
+])
+def test_axis_shape_and_number_arguments_are_checked_at_the_entry(call, error, match):
+    with pytest.raises(error, match=match):
+        call(mg.ones(2, 3))
+
+
+def test_an_axis_out_of_range_is_an_index_error_and_a_value_error_like_numpys():
+    with pytest.raises(IndexError):
+        mg.ones(3).sum(axis=1)
+    with pytest.raises(ValueError):
+        mg.ones(3).sum(axis=1)
+
+
+def test_linear_slope_must_be_a_number_pointing_to_dense():
+    x, W = mg.ones(2, 3), mg.ones(3, 4)
+    with pytest.raises(TypeError, match=r"^linear: the slope a must be a number, got a Tensor of shape \(3, 4\).*F\.dense"):
+        F.linear(x, W)
+    with pytest.raises(TypeError, match=r"^linear: the slope a must be a number.*dense"):
+        F.linear(x, np.ones((3, 4)))
+    assert F.dense(x, W).shape == (2, 4)

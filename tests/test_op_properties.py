@@ -116,6 +116,58 @@ def test_create_graph_gives_the_plain_backward_gradient(spec, data):
             np.testing.assert_allclose(r.data, p.data, rtol=1e-12, atol=1e-13, err_msg=f"{spec.id}: input {i}")
 
 
+def _piecewise(spec) -> bool:
+    """A row whose derivative is chosen by comparisons: declared kinks, or inputs drawn on a grid to avoid ties."""
+    return bool(spec.kinks) or spec.elements is not None
+
+
+def _domain(spec, i):
+    return spec.domain[i] if isinstance(spec.domain[0], (tuple, list)) else spec.domain
+
+
+@ALL
+@settings(max_examples=max(3, settings().max_examples // 5))
+@given(data=st.data())
+def test_nan_in_nan_out(spec, data):
+    """The convention of README.md, "Gradients at NaN": with a NaN in one input element, the gradient at that
+    element is NaN wherever the derivative depends on the element's value; where it does not (add, sum,
+    indexing, matmul, ...: the same derivative at two other values), that derivative or NaN. Ops whose
+    derivative is chosen by comparing the input with a kink (relu, abs, clip, max, ...) take the derivative
+    of the piece a NaN falls in: NaN or a finite slope. Never an error or a warning in backward; an op may
+    refuse a NaN input at the entry, naming itself (binary_cross_entropy takes probabilities only)."""
+    arrays, extra, params = data.draw(op_inputs(spec))
+    sized = [i for i, a in enumerate(arrays) if a.size]
+    if not sized:
+        return
+    i = data.draw(st.sampled_from(sized))
+    k = data.draw(st.integers(0, arrays[i].size - 1))
+
+    def grad_at(value):
+        xs = [a.copy() for a in arrays]
+        xs[i].flat[k] = value
+        ts = _tensors(xs)
+        out = _call(spec, ts, extra, params)
+        out.backward(np.ones(out.shape, dtype=out.dtype))
+        return ts[i].grad.data.flat[k]
+
+    try:
+        at_nan = grad_at(np.nan)
+    except ValueError as e:  # refused at the entry
+        assert str(e).startswith(spec.name + ":"), f"{spec.id}: {e}"
+        return
+    if _piecewise(spec):
+        assert np.isnan(at_nan) or np.isfinite(at_nan), f"{spec.id}: input {i} got {at_nan} at NaN"
+        return
+    v = arrays[i].flat[k]
+    lo, hi = _domain(spec, i)
+    other = (v + hi) / 2 if hi - v > 1e-3 else (v + lo) / 2
+    at_v, at_other = grad_at(v), grad_at(other)
+    if at_v == at_other:
+        assert np.isnan(at_nan) or at_nan == at_v, f"{spec.id}: input {i}: {at_nan} at NaN, {at_v} elsewhere"
+    else:
+        assert np.isnan(at_nan), f"{spec.id}: input {i}: the gradient at NaN is {at_nan}, not NaN"
+
+
 @pytest.mark.parametrize("spec", WITH_ERRORS, ids=[r.id for r in WITH_ERRORS])
 def test_error_inputs_raise_the_declared_error(spec):
     for case in spec.error_inputs:

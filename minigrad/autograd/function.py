@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor, _record, _wrap, as_array
+from ..tensor import Tensor, _record, _wrap, as_array, get_default_dtype
 from . import graph as _graph
 from .graph import MANY_INPUTS, NO_INPUT, RELEASED, inputs_of
 from .mode import no_grad, state as _mode
@@ -29,6 +29,7 @@ from .mode import no_grad, state as _mode
 _ndarray = np.ndarray
 _asarray = np.asarray
 _SCALARS = (int, float, bool)
+_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)  # checked by identity; to_float does the rest
 _EMPTY: dict = {}
 
 
@@ -63,10 +64,28 @@ def wants_grad(p: Any, needed: Optional[set]) -> bool:
 
 
 def operand(v: Any) -> Any:
-    """A non-tensor operand as a constant: Python numbers stay weakly typed, other data -> ndarray."""
-    if type(v) in _SCALARS or isinstance(v, (_ndarray, np.generic)):
+    """A non-tensor operand as a constant: Python numbers stay weakly typed, other data -> ndarray.
+    Non-numeric data (strings, None, objects, complex) raises TypeError (the recording names the op)."""
+    if type(v) in _SCALARS or isinstance(v, (_ndarray, np.generic)) and v.dtype.kind in "biuf":
         return v
-    return as_array(v, copy=False)
+    return as_array(v, copy=False, op="")
+
+
+def to_float(v: Any) -> Any:
+    """The input of a float-valued op (`float_result=True`): integer and bool arrays cast to the default
+    float dtype, as PyTorch does (numpy would give float16 for int8 and uint8, so exp(uint8 80) = inf);
+    floats and Python numbers as they are."""
+    if type(v) in _SCALARS or v.dtype.kind == "f":
+        return v
+    return v.astype(get_default_dtype())
+
+
+def as_float(x: Any) -> Any:
+    """`to_float` for a composite float-valued function (var, std): a tensor or array-like of integers
+    becomes one of the default float dtype (such a tensor never requires grad: nothing to record)."""
+    if isinstance(x, Tensor):
+        return x if x._data.dtype.kind == "f" else _wrap(to_float(x._data))
+    return to_float(_asarray(x))
 
 
 def explain(e: Exception, name: str, args: tuple) -> Exception:
@@ -80,9 +99,16 @@ def explain(e: Exception, name: str, args: tuple) -> Exception:
             np.broadcast_shapes(*shapes)
         except ValueError:
             return ValueError(f"{name}: shapes {' and '.join(map(str, shapes))} do not broadcast")
+    if isinstance(e, OverflowError):
+        big = [a for a in args if type(a) is int]
+        return ValueError(f"{name}: the Python int {big[0] if big else ''} does not fit the integer tensor's dtype; "
+                          "use a float tensor or a smaller number")
     where = f" (input shapes {', '.join(map(str, shapes))})" if args else ""
-    named = (ValueError, TypeError, IndexError, RuntimeWarning)  # a RuntimeWarning here: warnings are errors
-    return type(e)(f"{name}: {msg}{where}") if isinstance(e, named) else e
+    # the builtin class: numpy's own may not take one message; a RuntimeWarning here means warnings are errors
+    for kind in (IndexError, TypeError, ValueError, RuntimeWarning):
+        if isinstance(e, kind):
+            return kind(f"{name}: {msg}{where}")
+    return e
 
 
 # The one definition of recording, for an op with inputs x0 ... x{n-1} and the forward's other parameters
@@ -93,10 +119,10 @@ def {name}({xs}{attr_params}):
     {t_i} = isinstance({x_i}, Tensor)
     if not ({any_t}):  # no tensor: plain numpy, nothing recorded (how rules run in a plain backward)
         return forward({xs}{attr_args})
-    if not {t_i}: {x_i} = operand({x_i})
     try:
+        if not {t_i}: {x_i} = operand({x_i})
         y = forward({data_xs}{attr_args})
-    except (ValueError, TypeError, IndexError, ZeroDivisionError, RuntimeWarning) as e:
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError, RuntimeWarning) as e:
         raise explain(e, name, ({xs},)) from None
     {unpack_saved}
     if type(y) is not ndarray:
@@ -181,13 +207,14 @@ def _expand(template: str, n: int, **fields: str) -> str:
     return "\n".join(lines).format(xs=", ".join(f"x{i}" for i in range(n)), **fields)
 
 
-def _generate(name: str, forward: Callable, op: Op, n: int) -> Callable:
+def _generate(name: str, forward: Callable, op: Op, n: int, float_result: bool = False) -> Callable:
     """Compile `_RECORD` for an op with `n` positional inputs (and `_BACKWARD` for its rules) and return
-    the recording function."""
+    the recording function. `float_result`: the forward gets its inputs through `to_float`."""
     xs = [f"x{i}" for i in range(n)]
     ts = [f"t{i}" for i in range(n)]
     attr_params, attr_args, attrs, defaults = _attributes(forward, n)
-    scope = {"Tensor": Tensor, "operand": operand, "forward": forward, "explain": explain, "name": name,
+    scope = {"Tensor": Tensor, "operand": operand, "to_float": to_float, "F64": _F64, "F32": _F32, "forward": forward,
+             "explain": explain, "name": name,
              "ndarray": _ndarray, "asarray": _asarray, "mode": _mode, "record": _record, "op": op,
              "wrap": _wrap, "NO_INPUT": NO_INPUT, "MANY_INPUTS": MANY_INPUTS, "EMPTY": _EMPTY,
              "tracing": _tracing[0], **defaults}
@@ -203,7 +230,9 @@ def _generate(name: str, forward: Callable, op: Op, n: int) -> Callable:
         op.backward = scope.pop("backward")
     source = _expand(
         _RECORD, n, name=name, any_t=" or ".join(ts), attr_params=attr_params, attr_args=attr_args,
-        data_xs=", ".join(f"{x}._data if {t} else {x}" for t, x in zip(ts, xs)),
+        data_xs=", ".join((f"(d{x} if (k{x} := (d{x} := {x}._data).dtype) is F64 or k{x} is F32 else to_float(d{x})) "
+                           f"if {t} else to_float({x})" if float_result else f"{x}._data if {t} else {x}")
+                          for t, x in zip(ts, xs)),
         unpack_saved="y, saved = y" if op.saves else "saved = None",
         any_requires_grad=" or ".join(f"({t} and {x}.requires_grad)" for t, x in zip(ts, xs)),
         encoded=f"{xs[0]}, NO_INPUT" if n == 1 else ", ".join(xs) if n == 2 else f"({', '.join(xs)},), MANY_INPUTS",
@@ -241,11 +270,12 @@ def _signature(fn: Callable, names: list) -> inspect.Signature:
 
 
 def primitive(name: str, forward: Callable, *rules: Optional[Callable], variadic: bool = False,
-              saves: bool = False) -> Callable:
+              saves: bool = False, float_result: bool = False) -> Callable:
     """Define a primitive `name(*inputs, **attrs)` from its numpy forward and one derivative rule per
     input, `rule(g, y, *inputs, **attrs)` (None: no gradient for that input). `variadic`: any number of
     inputs sharing one rule `rule(i, g, y, *inputs, **attrs)`. `saves`: the forward returns
-    (output, saved), and each rule also gets `saved=`."""
+    (output, saved), and each rule also gets `saved=`. `float_result`: a float-valued op (exp, div,
+    sigmoid, mean, ...): integer and bool inputs are cast to the default float dtype first."""
     if variadic:
         (shared,) = rules
         by_arity: dict = {}
@@ -254,11 +284,11 @@ def primitive(name: str, forward: Callable, *rules: Optional[Callable], variadic
             fn = by_arity.get(len(xs))
             if fn is None:
                 op = Op(name, [_nth(shared, i) for i in range(len(xs))], saves)
-                fn = by_arity[len(xs)] = _generate(name, forward, op, len(xs))
+                fn = by_arity[len(xs)] = _generate(name, forward, op, len(xs), float_result)
             return fn(*xs, **attrs)
         apply.op = Op(name, (shared,), saves)  # the family's identity, for listings
     else:
-        apply = _generate(name, forward, Op(name, rules, saves), len(rules))
+        apply = _generate(name, forward, Op(name, rules, saves), len(rules), float_result)
         apply.op = apply.__globals__["op"]
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = forward.__doc__

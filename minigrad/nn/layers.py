@@ -24,7 +24,7 @@ from ..tensor import Tensor, get_default_dtype
 __all__ = ["Linear", "Sequential", "Dropout", "Flatten", "Identity",
            "Step", "Sign", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "Softplus",
            "SiLU", "Swish", "GELU", "Mish", "Hardtanh", "Hardsigmoid", "Softsign", "Softmax", "LogSoftmax",
-           "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+           "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
            "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding"]
 
 
@@ -333,19 +333,25 @@ class HuberLoss(_Loss, function="huber_loss", delta=1.0, reduction="mean"):
     """½d² where |d| < delta, else delta·(|d| − ½delta), d = input − target; reduced."""
 
 
-class BCELoss(_Loss, function="binary_cross_entropy", reduction="mean"):
+class SmoothL1Loss(_Loss, function="smooth_l1_loss", reduction="mean", beta=1.0):
+    """½d²/beta where |d| < beta, else |d| − ½beta, d = input − target; reduced."""
+
+
+class BCELoss(_Loss, function="binary_cross_entropy", weight=None, reduction="mean"):
     """Binary cross-entropy of probabilities, −(t·log x + (1 − t)·log(1 − x)); reduced."""
 
 
-class BCEWithLogitsLoss(_Loss, function="binary_cross_entropy_with_logits", reduction="mean"):
+class BCEWithLogitsLoss(_Loss, function="binary_cross_entropy_with_logits", weight=None, reduction="mean",
+                        pos_weight=None):
     """Binary cross-entropy of sigmoid(logits), computed stably from the logits; reduced."""
 
 
-class CrossEntropyLoss(_Loss, function="cross_entropy", reduction="mean"):
-    """Softmax cross-entropy of logits (N, C) with class indices (N,) or probabilities (N, C); reduced."""
+class CrossEntropyLoss(_Loss, function="cross_entropy", weight=None, ignore_index=-100, reduction="mean",
+                       label_smoothing=0.0):
+    """Softmax cross-entropy of logits (N, C, ...) with class indices (N, ...) or probabilities; reduced."""
 
 
-class NLLLoss(_Loss, function="nll_loss", reduction="mean"):
+class NLLLoss(_Loss, function="nll_loss", weight=None, ignore_index=-100, reduction="mean"):
     """−input[i, target_i] for log-probabilities (N, C); reduced."""
 
 

@@ -10,7 +10,8 @@ underflow ignored, so the user's error state never sees it. Overflow is silenced
 (β·x in softplus and swish, x − max in softmax), and a comment says so there.
 
 Conventions at kinks (each pinned by a test):
-  relu'(0) = 0;  leaky_relu'(0) = prelu'(0) = rrelu'(0) = the slope (0 belongs to the negative side);
+  relu'(0) = 0 and relu'(NaN) = 1 (PyTorch's: the gradient passes where the result is not 0);
+  leaky_relu'(0) = prelu'(0) = rrelu'(0) = the slope (0 belongs to the negative side);
   elu'(0) = alpha and selu'(0) = scale·alpha (the left derivative; elu is C¹ only for alpha = 1);
   hardtanh' = 1 strictly inside (min_val, max_val), 0 at the boundaries and beyond;
   hardsigmoid' = 1/6 strictly inside (−3, 3), 0 at ±3 and beyond;
@@ -27,11 +28,11 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
+from .. import arguments as check
 from ..autograd.function import binary, unary, zero_derivative
 from ..rng import generator
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array, get_default_dtype
 from .elementwise import abs as _abs, clip as _clip, exp as _exp, where as _where
-from .reduce import normalize_axes
 from .shape import reshape as _reshape
 from .special import ndtr as _ndtr
 
@@ -54,8 +55,11 @@ def _quiet(fn: Callable) -> Callable:
 
 
 def _float_dtype(x: Any) -> np.dtype:
-    """x's dtype when it is a float dtype, float64 otherwise (ints, bools, Python numbers)."""
-    dt = x.dtype if isinstance(x, (Tensor, np.ndarray, np.generic)) else np.result_type(x)
+    """x's dtype when it is a float dtype, the default float dtype otherwise (ints, bools: what the
+    float-valued ops make of them), float64 for Python numbers."""
+    if isinstance(x, (Tensor, np.ndarray, np.generic)):
+        return x.dtype if x.dtype.kind == "f" else get_default_dtype()
+    dt = np.result_type(x)
     return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
@@ -65,12 +69,12 @@ def _heaviside(x, value_at_zero=0.0):
     return np.heaviside(x, value_at_zero)
 
 
-_step = unary("step", _heaviside, zero_derivative)  # step'(x) = 0 everywhere, x = 0 included
+_step = unary("step", _heaviside, zero_derivative, float_result=True)  # step'(x) = 0 everywhere, x = 0 included
 
 
 def step(x: Array, value_at_zero: float = 0.0) -> Array:
     """Heaviside step: 1 where x > 0, 0 where x < 0, `value_at_zero` at 0; gradient 0 everywhere."""
-    return _step(x, value_at_zero=value_at_zero)
+    return _step(x, value_at_zero=check.number(value_at_zero, "step", "value_at_zero"))
 
 
 # --------------------------------------------------------------------------- linear
@@ -80,12 +84,15 @@ def identity(x: Array) -> Array:
     return x
 
 
-_linear = unary("linear", _quiet(lambda x, a=1.0: x * a), (lambda g, y, x, a=1.0: g * a))
+_linear = unary("linear", _quiet(lambda x, a=1.0: x * a), (lambda g, y, x, a=1.0: g * a), float_result=True)
 
 
 def linear(x: Array, a: float = 1.0) -> Array:
-    """a·x, the linear activation; derivative a."""
-    return _linear(x, a=a)
+    """a·x, the linear activation; derivative a. The slope is a number: a dense layer is `dense`."""
+    if isinstance(a, (Tensor, np.ndarray)):
+        raise TypeError(f"linear: the slope a must be a number, got a {type(a).__name__} of shape {tuple(a.shape)}; "
+                        "linear is the linear activation a·x: for a dense layer x @ W + b use F.dense(x, weight, bias)")
+    return _linear(x, a=check.number(a, "linear", "a"))
 
 
 # --------------------------------------------------------------------------- sigmoid, tanh, relu
@@ -103,9 +110,9 @@ def _sigmoid(x):
         return _sigmoid_np(x)
 
 
-sigmoid = unary("sigmoid", _sigmoid, (lambda g, y, x: g * y * (1 - y)))  # σ' = σ(1 − σ)
+sigmoid = unary("sigmoid", _sigmoid, (lambda g, y, x: g * y * (1 - y)), float_result=True)  # σ' = σ(1 − σ)
 # tanh' = 1 − tanh², written (1 − y)(1 + y): the same, but y² cannot underflow for tiny x
-tanh = unary("tanh", np.tanh, (lambda g, y, x: g * (1 - y) * (1 + y)))
+tanh = unary("tanh", np.tanh, (lambda g, y, x: g * (1 - y) * (1 + y)), float_result=True)
 tanh.__doc__ = "tanh x = (e^x − e^−x)/(e^x + e^−x), in (−1, 1); derivative 1 − tanh²."
 
 
@@ -114,7 +121,9 @@ def _relu(x):
     return np.maximum(x, 0)
 
 
-relu = unary("relu", _relu, lambda g, y, x: g * (x > 0))  # relu'(0) = 0
+# relu' = 1 where y = relu(x) > 0, 0 elsewhere: relu'(0) = 0; at NaN (y = NaN != 0) the gradient passes,
+# as PyTorch's threshold_backward on the result, in one comparison
+relu = unary("relu", _relu, lambda g, y, x: g * (y != 0))
 
 
 # --------------------------------------------------------------------------- leaky family
@@ -125,12 +134,13 @@ def _leaky(x, negative_slope=0.01):
 
 
 _leaky_relu = unary("leaky_relu", _leaky,
-                    (lambda g, y, x, negative_slope=0.01: _where(x > 0, g, g * negative_slope)))  # '(0) = slope
+                    (lambda g, y, x, negative_slope=0.01: _where(x > 0, g, g * negative_slope)),
+                    float_result=True)  # '(0) = slope
 
 
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
     """x where x > 0, negative_slope·x elsewhere; the derivative at 0 is the slope."""
-    return _leaky_relu(x, negative_slope=negative_slope)
+    return _leaky_relu(x, negative_slope=check.number(negative_slope, "leaky_relu", "negative_slope"))
 
 
 @_quiet
@@ -140,12 +150,12 @@ def _sloped(x, w):
 
 _prelu = binary("prelu", _sloped,
                 (lambda g, y, x, w: _where(x > 0, g, w * g)),  # prelu'(0) = w
-                (lambda g, y, x, w: _where(x > 0, 0.0, g * x)))
+                (lambda g, y, x, w: _where(x > 0, 0.0, g * x)), float_result=True)
 
 
 def prelu(x: Array, weight: Array) -> Array:
     """Leaky ReLU with learnable slopes: one (weight of shape () or (1,)) or one per channel on axis 1 ((C,))."""
-    w = weight if isinstance(weight, Tensor) else np.asarray(weight, dtype=_float_dtype(x))
+    w = weight if isinstance(weight, Tensor) else as_array(weight, copy=False, op="prelu").astype(_float_dtype(x))
     shape = tuple(np.shape(x))
     if w.ndim > 1:
         raise ValueError(f"prelu: weight must have shape () or (1,) or (C,), got {tuple(w.shape)}")
@@ -163,12 +173,14 @@ def prelu(x: Array, weight: Array) -> Array:
 
 
 # rrelu in training mode: x by the constant slopes drawn for this call (no gradient to the slopes)
-_rrelu = binary("rrelu", _sloped, (lambda g, y, x, a: _where(x > 0, g, a * g)), None)  # '(0) = a
+_rrelu = binary("rrelu", _sloped, (lambda g, y, x, a: _where(x > 0, g, a * g)), None, float_result=True)  # '(0) = a
 
 
 def rrelu(x: Array, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
     """Randomized leaky ReLU: slopes ~ U(lower, upper) per element in training (minigrad's seeded generator),
     the fixed slope (lower + upper)/2 in evaluation."""
+    lower, upper = check.number(lower, "rrelu", "lower"), check.number(upper, "rrelu", "upper")
+    check.flag(training, "rrelu", "training")
     if lower > upper:
         raise ValueError(f"rrelu: lower ({lower}) must not exceed upper ({upper})")
     if not training:
@@ -185,12 +197,12 @@ def _elu(x, alpha=1.0):
 
 
 # elu' = 1 for x > 0 and alpha·e^x = y + alpha for x <= 0 (so elu'(0) = alpha)
-_elu_op = unary("elu", _elu, (lambda g, y, x, alpha=1.0: _where(x > 0, g, g * (y + alpha))))
+_elu_op = unary("elu", _elu, (lambda g, y, x, alpha=1.0: _where(x > 0, g, g * (y + alpha))), float_result=True)
 
 
 def elu(x: Array, alpha: float = 1.0) -> Array:
     """x where x > 0, alpha·(e^x − 1) elsewhere; the derivative at 0 is alpha."""
-    return _elu_op(x, alpha=alpha)
+    return _elu_op(x, alpha=check.number(alpha, "elu", "alpha"))
 
 
 @_quiet
@@ -199,7 +211,8 @@ def _selu(x):
 
 
 # selu = scale·elu(x, alpha), one primitive so the scaling cannot raise underflow in a separate mul
-_selu_op = unary("selu", _selu, (lambda g, y, x: _where(x > 0, g * SELU_SCALE, g * (y + SELU_SCALE * SELU_ALPHA))))
+_selu_op = unary("selu", _selu, (lambda g, y, x: _where(x > 0, g * SELU_SCALE, g * (y + SELU_SCALE * SELU_ALPHA))),
+                 float_result=True)
 
 
 def selu(x: Array) -> Array:
@@ -227,11 +240,12 @@ def _softplus_grad(g, y, x, beta=1.0, threshold=20.0):
         return _where(z > threshold, g, g * sigmoid(z))
 
 
-_softplus_op = unary("softplus", _softplus, _softplus_grad)
+_softplus_op = unary("softplus", _softplus, _softplus_grad, float_result=True)
 
 
 def softplus(x: Array, beta: float = 1.0, threshold: float = 20.0) -> Array:
     """log(1 + e^(β·x))/β, and x itself where β·x > threshold; derivative σ(β·x)."""
+    beta, threshold = check.number(beta, "softplus", "beta"), check.number(threshold, "softplus", "threshold")
     if beta == 0:
         raise ValueError("softplus: beta must be nonzero")
     return _softplus_op(x, beta=beta, threshold=threshold)
@@ -249,13 +263,13 @@ def _swish_grad(g, y, x, beta=1.0):
         return g * (s + y * (1 - s) * beta)
 
 
-_swish_op = unary("swish", _swish, _swish_grad)
-_silu_op = unary("silu", _swish, _swish_grad)  # swish with β = 1, under its own name in the graph
+_swish_op = unary("swish", _swish, _swish_grad, float_result=True)
+_silu_op = unary("silu", _swish, _swish_grad, float_result=True)  # swish with β = 1, under its own name in the graph
 
 
 def swish(x: Array, beta: float = 1.0) -> Array:
     """x·σ(β·x) = x/(1 + e^(−β·x))."""
-    return _swish_op(x, beta=beta)
+    return _swish_op(x, beta=check.number(beta, "swish", "beta"))
 
 
 def silu(x: Array) -> Array:
@@ -275,7 +289,7 @@ def _mish_grad(g, y, x):
     return g * (t + x * (1 - t) * (1 + t) * sigmoid(x))
 
 
-_mish_op = unary("mish", _mish, _mish_grad)
+_mish_op = unary("mish", _mish, _mish_grad, float_result=True)
 
 
 def mish(x: Array) -> Array:
@@ -299,7 +313,7 @@ def _normal_pdf(x):
     return _exp(c * c * -0.5) * _INV_SQRT_2PI
 
 
-_normal_cdf = unary("normal_cdf", _normal_cdf_np, (lambda g, y, x: g * _normal_pdf(x)))  # Φ' = φ
+_normal_cdf = unary("normal_cdf", _normal_cdf_np, (lambda g, y, x: g * _normal_pdf(x)), float_result=True)  # Φ' = φ
 
 
 def _tanh_gelu_parts(x):
@@ -328,11 +342,13 @@ def _gelu_grad(g, y, x, approximate="none"):
     return g * (_normal_cdf(x) + x * _normal_pdf(x))
 
 
-_gelu_op = unary("gelu", _gelu, _gelu_grad)
+_gelu_op = unary("gelu", _gelu, _gelu_grad, float_result=True)
 
 
 def gelu(x: Array, approximate: str = "none") -> Array:
     """x·Φ(x) with Φ the standard normal CDF; approximate="tanh": ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    if not isinstance(approximate, str):
+        raise TypeError(f"gelu: approximate must be the string 'none' or 'tanh', got {check._what(approximate)}")
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _gelu_op(x, approximate=approximate)
@@ -345,11 +361,13 @@ def _hardtanh_grad(g, y, x, min_val=-1.0, max_val=1.0):
     return _where((x > min_val) & (x < max_val), g, 0.0)
 
 
-_hardtanh = unary("hardtanh", lambda x, min_val=-1.0, max_val=1.0: np.clip(x, min_val, max_val), _hardtanh_grad)
+_hardtanh = unary("hardtanh", lambda x, min_val=-1.0, max_val=1.0: np.clip(x, min_val, max_val), _hardtanh_grad,
+                  float_result=True)
 
 
 def hardtanh(x: Array, min_val: float = -1.0, max_val: float = 1.0) -> Array:
     """clip(x, min_val, max_val); derivative 1 strictly inside, 0 at the boundaries and beyond."""
+    min_val, max_val = check.number(min_val, "hardtanh", "min_val"), check.number(max_val, "hardtanh", "max_val")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     return _hardtanh(x, min_val=min_val, max_val=max_val)
@@ -357,7 +375,7 @@ def hardtanh(x: Array, min_val: float = -1.0, max_val: float = 1.0) -> Array:
 
 # relu6(x + 3)/6; derivative 1/6 strictly inside (−3, 3), 0 at ±3 and beyond
 _hardsigmoid = unary("hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6,
-                     (lambda g, y, x: _where((x > -3) & (x < 3), g / 6, 0.0)))
+                     (lambda g, y, x: _where((x > -3) & (x < 3), g / 6, 0.0)), float_result=True)
 
 
 def hardsigmoid(x: Array) -> Array:
@@ -372,7 +390,7 @@ def _softsign_grad(g, y, x):
     return g * d * d
 
 
-_softsign = unary("softsign", lambda x: x / (1 + np.abs(x)), _softsign_grad)
+_softsign = unary("softsign", lambda x: x / (1 + np.abs(x)), _softsign_grad, float_result=True)
 
 
 def softsign(x: Array) -> Array:
@@ -383,6 +401,8 @@ def softsign(x: Array) -> Array:
 # --------------------------------------------------------------------------- softmax
 
 def _softmax(x, axis=-1):
+    if x.size == 0:  # an empty axis (or an empty tensor): an empty result, as PyTorch
+        return np.empty(x.shape, x.dtype)
     # x − max may overflow to −inf only when the inputs span more than the float range; e^−inf = 0 is exact
     with np.errstate(under="ignore", over="ignore"):
         e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
@@ -391,26 +411,26 @@ def _softmax(x, axis=-1):
 
 @_quiet
 def _log_softmax(x, axis=-1):
+    if x.size == 0:  # an empty axis (or an empty tensor): an empty result, as PyTorch
+        return np.empty(x.shape, x.dtype)
     z = x - np.max(x, axis=axis, keepdims=True)
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
 
 _softmax_op = unary("softmax", _softmax,
-                    (lambda g, y, x, axis=-1: y * (g - (g * y).sum(axis=axis, keepdims=True))))
+                    (lambda g, y, x, axis=-1: y * (g - (g * y).sum(axis=axis, keepdims=True))), float_result=True)
 _log_softmax_op = unary("log_softmax", _log_softmax,
-                        (lambda g, y, x, axis=-1: g - _exp(y) * g.sum(axis=axis, keepdims=True)))
+                        (lambda g, y, x, axis=-1: g - _exp(y) * g.sum(axis=axis, keepdims=True)), float_result=True)
 
 
 def softmax(x: Array, axis: int = -1) -> Array:
     """e^x / Σ e^x along `axis`, computed from x − max(x) so it never overflows."""
-    normalize_axes(axis, np.ndim(x), "softmax")
-    return _softmax_op(x, axis=axis)
+    return _softmax_op(x, axis=check.axis(axis, x.ndim, "softmax"))
 
 
 def log_softmax(x: Array, axis: int = -1) -> Array:
     """x − logsumexp(x) along `axis`, max-shifted: finite wherever the inputs span less than the float range."""
-    normalize_axes(axis, np.ndim(x), "log_softmax")
-    return _log_softmax_op(x, axis=axis)
+    return _log_softmax_op(x, axis=check.axis(axis, x.ndim, "log_softmax"))
 
 
 #: Where each op is public: T = Tensor method, M = minigrad.<name>, F = minigrad.nn.functional.

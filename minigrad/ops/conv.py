@@ -340,10 +340,14 @@ def _aligned(g: Any, like: np.ndarray) -> Any:
 def _max_pool_grad(g, y, x, kernel_size, stride, padding):
     """To each window's maximum; ties split the gradient evenly, as the max reduction does."""
     xd, yd = (v.data if isinstance(v, Tensor) else v for v in (x, y))
-    hits = [v == yd for v in _offset_views(_padded(xd, padding, -np.inf), kernel_size, stride, yd.shape[2:])]
+    views = _offset_views(_padded(xd, padding, -np.inf), kernel_size, stride, yd.shape[2:])
+    hits = [v == yd for v in views]
     ties = hits[0].astype(g.dtype)
     for hit in hits[1:]:
         ties += hit
+    if not ties.all():  # a window holding a NaN: its maximum is NaN, and the NaN takes the gradient
+        hits = [h | (v != v) for h, v in zip(hits, views)]
+        ties = sum(h.astype(g.dtype) for h in hits)
     return _route(_aligned(g, yd) / ties, hits, xd, kernel_size, stride, padding)
 
 

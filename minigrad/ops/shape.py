@@ -7,8 +7,9 @@ from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 
+from .. import arguments as check
 from ..autograd.function import primitive, unary
-from ..tensor import Tensor, _shape_arg
+from ..tensor import Tensor, _wrap, as_array
 
 
 def _reshape(x, shape):
@@ -20,11 +21,15 @@ def _reshape(x, shape):
 
 
 def _transpose(x, axes=None):
-    try:
-        return np.asarray(x).transpose(axes)
-    except (ValueError, TypeError):
-        raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {np.ndim(x)} axes "
-                         f"of shape {np.shape(x)}") from None
+    if axes is None:
+        return np.asarray(x).transpose()
+    nd = np.ndim(x)
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError(f"transpose: axes must be a tuple of ints, got {check._what(axes)}")
+    norm = [check.axis(a, nd, "transpose", zero_d=False) for a in axes]
+    if sorted(norm) != list(range(nd)):
+        raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {nd} axes of shape {np.shape(x)}")
+    return np.asarray(x).transpose(norm)
 
 
 def _inverse_axes(axes, ndim):
@@ -57,21 +62,24 @@ broadcast_to = unary("broadcast_to", _broadcast_to, lambda g, y, x, shape: g)
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     """Exchange two axes (a transpose)."""
-    axes = list(range(np.ndim(x)))
-    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    nd = x.ndim
+    a = check.axis(axis1, nd, "swapaxes", "axis1", zero_d=False)
+    b = check.axis(axis2, nd, "swapaxes", "axis2", zero_d=False)
+    axes = list(range(nd))
+    axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, axes=tuple(axes))
 
 
 def squeeze(x: Any, axis: Any = None) -> Any:
-    """Remove axes of size 1 (all of them, or those in `axis`)."""
-    shape = np.shape(x)
+    """Remove axes of size 1 (all of them, or those in `axis`; a 0-d tensor's axis 0 leaves it as it is,
+    as numpy)."""
+    shape = x.shape
     if axis is None:
         new = tuple(n for n in shape if n != 1)
     else:
-        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-        axes = {a % max(len(shape), 1) for a in axes}
+        axes = check.axes(axis, len(shape), "squeeze")
         for a in axes:
-            if a >= len(shape) or shape[a] != 1:
+            if shape[a] != 1:
                 raise ValueError(f"squeeze: axis {a} of shape {shape} does not have size 1")
         new = tuple(n for i, n in enumerate(shape) if i not in axes)
     return reshape(x, new)
@@ -79,24 +87,22 @@ def squeeze(x: Any, axis: Any = None) -> Any:
 
 def unsqueeze(x: Any, axis: int) -> Any:
     """Insert an axis of size 1 at `axis` (negative counts from the end of the result)."""
-    shape = list(np.shape(x))
-    nd = len(shape) + 1
-    if not -nd <= axis < nd:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for a result with {nd} dimensions")
-    shape.insert(axis % nd, 1)
+    shape = list(x.shape)
+    shape.insert(check.axis(axis, len(shape) + 1, "unsqueeze", zero_d=False, of="a result"), 1)
     return reshape(x, tuple(shape))
 
 
 # --- indexing ---------------------------------------------------------------------------------
 
 def normalize_index(index: Any) -> Any:
-    """Tensors in an index become ndarrays; lists become arrays (numpy's fancy indexing)."""
+    """Tensors in an index become ndarrays; lists become arrays (numpy's fancy indexing; an empty list
+    selects nothing: `t[[]]` has shape (0,) + the rest, as numpy and PyTorch)."""
     if isinstance(index, tuple):
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
-        return np.asarray(index)
+        return np.asarray(index) if index else np.zeros(0, dtype=np.intp)
     return index
 
 
@@ -160,22 +166,29 @@ _stacked = primitive("stack", _stack, _stack_grad, variadic=True)
 
 
 def _joined(tensors: Sequence[Any], name: str) -> list:
-    if isinstance(tensors, (Tensor, np.ndarray)) or not len(tensors):
-        raise ValueError(f"{name}: expected a non-empty sequence of tensors, got "
-                         f"{type(tensors).__name__ if len(tensors) else 'an empty one'}")
-    if any(isinstance(t, Tensor) for t in tensors):
-        return list(tensors)
-    return [Tensor(t) for t in tensors]  # array-likes only: the result is still a Tensor
+    """The tensors to join: a list or tuple of tensors or array-likes of numbers (made constants)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{name}: expected a non-empty sequence of tensors, got an empty one")
+    return [t if isinstance(t, Tensor) else _wrap(as_array(t, copy=False, op=name)) for t in tensors]
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Any:
-    """Join tensors along an existing axis."""
-    return _concat(*_joined(tensors, "concatenate"), axis=axis)
+def concatenate(tensors: Sequence[Any], axis: Any = 0) -> Any:
+    """Join tensors along an existing axis; axis=None joins them flattened, as numpy."""
+    ts = _joined(tensors, "concatenate")
+    if axis is None:
+        return _concat(*[reshape(t, (-1,)) for t in ts], axis=0)
+    if ts[0].ndim == 0:
+        raise ValueError(f"concatenate: 0-d tensors have no axis to join on (shapes {[t.shape for t in ts]}); "
+                         "use stack, or axis=None")
+    return _concat(*ts, axis=check.axis(axis, ts[0].ndim, "concatenate", zero_d=False))
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Any:
     """Join same-shape tensors along a new axis."""
-    return _stacked(*_joined(tensors, "stack"), axis=axis)
+    ts = _joined(tensors, "stack")
+    return _stacked(*ts, axis=check.axis(axis, ts[0].ndim + 1, "stack", zero_d=False, of="the result"))
 
 
 concatenate.sequence_input = stack.sequence_input = True  # the public forms must not make the list a tensor
@@ -183,29 +196,34 @@ concatenate.sequence_input = stack.sequence_input = True  # the public forms mus
 
 # --- public forms that take a shape or axes as several ints or one tuple -----------------------
 
+def _axes_arg(args: tuple) -> tuple:
+    """Axes given as ints or as one tuple or list."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
 def reshape_to(x: Any, *shape: Any) -> Any:
     """The same values in a new shape, given as ints or one tuple (one -1 is inferred)."""
-    return reshape(x, _shape_arg(shape))
+    return reshape(x, check.new_shape(shape, "reshape"))
 
 
 def permute(x: Any, *axes: Any) -> Any:
     """Permute the axes (as ints or one tuple); transpose() with no axes reverses them."""
-    return transpose(x, _shape_arg(axes) if axes else None)
+    return transpose(x, _axes_arg(axes) if axes else None)
 
 
 def broadcast_shape(x: Any, *shape: Any) -> Any:
     """Broadcast to `shape` (ints or one tuple), as numpy; the gradient sums back over the new axes."""
-    return broadcast_to(x, _shape_arg(shape))
+    return broadcast_to(x, check.shape(shape, "broadcast_to"))
 
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     """Merge axes start_dim … end_dim into one (all of them by default)."""
-    shape = np.shape(x)
-    nd = max(len(shape), 1)
-    lo, hi = start_dim % nd, end_dim % nd
-    if not (-nd <= start_dim < nd and -nd <= end_dim < nd) or lo > hi:
-        raise IndexError(f"flatten: start_dim {start_dim} and end_dim {end_dim} are not an ordered pair of axes "
-                         f"of a tensor with {len(shape)} dimensions")
+    shape = x.shape
+    lo = check.axis(start_dim, len(shape), "flatten", "start_dim")
+    hi = check.axis(end_dim, len(shape), "flatten", "end_dim")
+    if lo > hi:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} in a tensor with "
+                         f"{len(shape)} dimensions")
     if not shape:
         return reshape(x, (1,))
     return reshape(x, shape[:lo] + (math.prod(shape[lo:hi + 1]),) + shape[hi + 1:])
