@@ -136,25 +136,29 @@ def _run_hook(hook: Callable, t: Tensor, g: Any, create_graph: bool) -> Any:
     return r
 
 
+_NO_TARGETS: frozenset = frozenset()
+
+
 def _compute(roots: Sequence[Tensor], root_grads: Sequence[Any], create_graph: bool,
-             targets: Sequence[Tensor] = ()) -> tuple:
-    """Run reverse mode from `roots` and return (leaf gradients, retained gradients, found), three dicts
-    from tensors to gradients; `found` holds `targets`' gradients (grad()). Changes no tensor."""
+             wanted: frozenset = _NO_TARGETS) -> tuple:
+    """Run reverse mode from `roots` and return (order, leaf gradients, retained gradients, found): dicts from
+    tensors to gradients; `found` holds the gradients of the tensors in `wanted` (grad()). Changes no tensor."""
     order = backward_order(*roots)
-    wanted = set(targets)
     needed = None
+    retained: dict = {}
+    found: dict = {}
+    taps = {t: _tap(t, retained, found, wanted, create_graph) for t in order if t._hooks}
     if wanted:  # grad(): only tensors from which some target is reachable need a gradient
         needed = set(wanted)
         for t in reversed(order):
             if any(p in needed for p in inputs_of(t) if isinstance(p, Tensor)):
                 needed.add(t)
-    retained: dict = {}
-    found: dict = {}
-    taps = {t: _tap(t, retained, found, wanted, create_graph) for t in order if t._hooks}
-    taps.update((t, _tap(t, retained, found, wanted, create_graph)) for t in wanted if t._op is not None)
-    grads: dict = {}
-    for r, g in zip(roots, root_grads):
-        grads[r] = g if r not in grads else grads[r] + g
+        taps.update((t, _tap(t, retained, found, wanted, create_graph)) for t in wanted if t._op is not None)
+    grads = dict(zip(roots, root_grads))
+    if len(grads) < len(roots):  # a root given twice: its gradients add up
+        grads = {}
+        for r, g in zip(roots, root_grads):
+            grads[r] = g if r not in grads else grads[r] + g
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
     # Gradients that underflow to subnormals or 0 are harmless, so the rules run with underflow ignored
@@ -276,7 +280,7 @@ def grad(outputs: Union[Tensor, Sequence[Tensor]], inputs: Union[Tensor, Sequenc
     root_grads = [_as_grad(g, o, create_graph, "grad") for g, o in zip(gouts, outs)]
     if retain_graph is None:
         retain_graph = create_graph
-    order, _, _, found = _compute(outs, root_grads, create_graph, ins)
+    order, _, _, found = _compute(outs, root_grads, create_graph, frozenset(ins))
     if not retain_graph:
         _release(order)
     result = []

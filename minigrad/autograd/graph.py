@@ -68,7 +68,7 @@ def inputs_of(t: NodeSlots) -> tuple:
 # --------------------------------------------------------------------------- in-place writes
 
 epoch = 0  # advanced by every in-place write; a node records the epoch it was made in
-_written: dict = {}  # id(owner buffer) -> (epoch of its last in-place write, weak reference to it)
+_written: dict = {}  # id(owner buffer) -> [epoch of its last in-place write, weak reference to the buffer]
 _write_lock = threading.RLock()  # re-entrant: a weakref callback may run while it is held
 
 
@@ -85,22 +85,24 @@ def note_write(array: np.ndarray) -> None:
 
 
 def note_writes(arrays: Any) -> None:
-    """`note_write` for several arrays at once (an optimizer step): one new epoch for all of them."""
+    """`note_write` for several arrays at once (an optimizer step): one new epoch for all of them. An entry
+    lives as long as its buffer (a weakref callback removes it), so an id in the table is that buffer's."""
     global epoch
     with _write_lock:
         epoch += 1
+        now = epoch
         for array in arrays:
             owner = array if array.base is None else _owner(array)
             key = id(owner)
-            old = _written.get(key)
-            if old is not None and old[1]() is owner:
-                _written[key] = (epoch, old[1])
+            entry = _written.get(key)
+            if entry is not None:
+                entry[0] = now
                 continue
             try:
                 ref = weakref.ref(owner, lambda r, key=key: _forget(key, r))
-            except TypeError:  # not weak-referenceable: keep it alive instead (its id cannot be reused)
-                ref = lambda owner=owner: owner  # noqa: E731
-            _written[key] = (epoch, ref)
+            except TypeError:  # not weak-referenceable: kept alive instead, so its id is never reused
+                ref = owner
+            _written[key] = [now, ref]
 
 
 def _forget(key: int, ref: Any) -> None:
@@ -114,9 +116,8 @@ def written_after(value: Any, when: int) -> bool:
     """True when `value` (an ndarray, or anything else) was modified in place after epoch `when`."""
     if not isinstance(value, np.ndarray):
         return False
-    owner = _owner(value)
-    entry = _written.get(id(owner))
-    return entry is not None and entry[0] > when and entry[1]() is owner
+    entry = _written.get(id(_owner(value)))
+    return entry is not None and entry[0] > when
 
 
 def check_unmodified(t: Any) -> None:

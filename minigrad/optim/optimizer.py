@@ -135,7 +135,7 @@ class Optimizer:
 
     def _snapshot(self, group: Dict[str, Any]) -> list:
         """What `step` compares to see whether a group was edited: its hyperparameters and its size."""
-        return [len(group)] + [group.get(h) for h in self.defaults]
+        return (len(group), *map(group.get, self.defaults))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (the default, as PyTorch), or with
@@ -151,7 +151,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         i = 0
-        updated = []
+        written = []
         state, work, checked = self.state, self._work, self._checked
         for k, group in enumerate(self.param_groups):
             # Hyperparameters edited since the last step (a scheduler, a user) are validated once.
@@ -175,11 +175,10 @@ class Optimizer:
                     if st is None:
                         st = state[i] = {}
                     self._update(arr, g, w, st, *hyper)
-                    updated.append(p)
+                    p._version += 1  # an in-place write: version bumped, buffer stamped (minigrad.autograd.graph)
+                    written.append(arr)
                 i += 1
-        for p in updated:  # in-place writes: versions bumped, buffers stamped (see minigrad.autograd.graph)
-            p._version += 1
-        note_writes([p._data for p in updated])
+        note_writes(written)
         return loss
 
     def _check_group(self, group: Dict[str, Any], k: int) -> None:
