@@ -49,21 +49,21 @@ def backward_order(*roots: Tensor) -> list:
     """The recorded tensors reachable from `roots`, each after all of its consumers: the order in which
     backward runs their rules. A depth-first post-order, reversed; iterative, so any depth works."""
     post: list = []
-    expanded: set = set()  # inputs pushed; emitted to `post` when met again, after all of them
-    done: set = set()
+    emitted: dict = {}  # tensor -> False once its inputs are pushed, True once it is in `post`
     stack = [r for r in roots if r._op is not None]
     while stack:
         t = stack[-1]
-        if t in expanded:
-            stack.pop()
-            if t not in done:
-                done.add(t)
-                post.append(t)
+        done = emitted.get(t)
+        if done is None:  # first visit: its inputs go on top, so they are all finished before it
+            emitted[t] = False
+            for p in inputs_of(t):
+                if isinstance(p, Tensor) and p._op is not None:
+                    stack.append(p)  # (already visited ones are skipped when they come up)
             continue
-        expanded.add(t)
-        for p in inputs_of(t):
-            if isinstance(p, Tensor) and p._op is not None and p not in expanded:
-                stack.append(p)
+        stack.pop()
+        if not done:  # its inputs are all finished (a tensor pushed twice is finished the first time)
+            emitted[t] = True
+            post.append(t)
     post.reverse()
     return post
 
