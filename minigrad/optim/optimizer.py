@@ -62,6 +62,10 @@ class Optimizer:
     and any hyperparameters that differ from the defaults for that group.
     """
 
+    # a scratch array per parameter for `_update` (Adam, RMSprop: their updates would otherwise allocate
+    # several temporaries per parameter); SGD's update gains nothing from one (W1 0.995×, W2 1.004× without)
+    _scratch = True
+
     _STATE_ARRAYS: Tuple[str, ...] = ()  # the array entries a parameter's state may hold
     _STATE_REQUIRED: Tuple[str, ...] = ()  # the entries a non-empty state must hold
 
@@ -169,7 +173,7 @@ class Optimizer:
                         raise RuntimeError(f"{type(self).__name__}.step: parameter {i} has shape {arr.shape} "
                                            f"but its grad has shape {g.shape}")
                     w = work[i]
-                    if w is None or w.shape != arr.shape or w.dtype != arr.dtype:
+                    if self._scratch and (w is None or w.shape != arr.shape or w.dtype != arr.dtype):
                         w = work[i] = np.empty_like(arr)
                     st = state.get(i)
                     if st is None:
