@@ -366,6 +366,7 @@ def _shape_arg(shape: tuple) -> tuple:
 
 
 _new = object.__new__
+_tick = _graph.clock.__next__  # a recorded node's place on the one clock (see autograd.graph)
 
 
 def _wrap(data: np.ndarray) -> Tensor:
@@ -395,7 +396,7 @@ def _record(data: np.ndarray, op: Any, in0: Any, in1: Any, attrs: Optional[dict]
     t._in1 = in1
     t._attrs = attrs
     t._saved = saved
-    t._epoch = _graph.epoch
+    t._seq = _tick()
     return t
 
 

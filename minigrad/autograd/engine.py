@@ -12,6 +12,7 @@ so the gradients are differentiable again.
 from __future__ import annotations
 
 import threading
+from heapq import heapify, heappop, heappush
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -47,25 +48,26 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
 
 def backward_order(*roots: Tensor) -> list:
     """The recorded tensors reachable from `roots`, each after all of its consumers: the order in which
-    backward runs their rules. A depth-first post-order, reversed; iterative, so any depth works."""
-    post: list = []
-    emitted: dict = {}  # tensor -> False once its inputs are pushed, True once it is in `post`
-    stack = [r for r in roots if r._op is not None]
-    while stack:
-        t = stack[-1]
-        done = emitted.get(t)
-        if done is None:  # first visit: its inputs go on top, so they are all finished before it
-            emitted[t] = False
-            for p in inputs_of(t):
-                if isinstance(p, Tensor) and p._op is not None:
-                    stack.append(p)  # (already visited ones are skipped when they come up)
-            continue
-        stack.pop()
-        if not done:  # its inputs are all finished (a tensor pushed twice is finished the first time)
-            emitted[t] = True
-            post.append(t)
-    post.reverse()
-    return post
+    backward runs their rules. Every consumer was recorded after its inputs (a later `_seq`), so taking
+    the pending tensor with the latest `_seq` each time is a topological order; the heap holds only the
+    tensors waiting to be reached, so memory and time stay flat however large the graph grows."""
+    order: list = []
+    pending: set = set()
+    heap: list = []
+    for r in roots:
+        if r._op is not None and r not in pending:
+            pending.add(r)
+            heap.append((-r._seq, r))  # seqs are unique: the tensors themselves are never compared
+    heapify(heap)
+    while heap:
+        t = heappop(heap)[1]
+        pending.discard(t)
+        order.append(t)
+        for p in inputs_of(t):
+            if isinstance(p, Tensor) and p._op is not None and p not in pending:
+                pending.add(p)
+                heappush(heap, (-p._seq, p))
+    return order
 
 
 def _reverse(order: list, grads: dict, needed: Optional[set], taps: dict, create_graph: bool) -> None:
@@ -78,7 +80,7 @@ def _reverse(order: list, grads: dict, needed: Optional[set], taps: dict, create
             continue  # no gradient reached it
         if taps and t in taps:
             g = taps[t](g)
-        if t._epoch != _graph.epoch:
+        if t._seq < _graph.last_write:
             check_unmodified(t)
         if t._saved is RELEASED:
             raise RuntimeError(f"backward: trying to backward through the graph a second time (at '{t._op.name}'); "

@@ -2,21 +2,26 @@
 
 Every `Tensor` is a potential graph node: the slots below are its node storage (a leaf has `_op` None).
 A recorded tensor keeps the op that made it, its inputs, the op's non-tensor arguments (`_attrs`),
-values the forward saved for the rules (`_saved`) and the write epoch at which it was recorded
-(`_epoch`). The graph is those links, with no back-references, so reference counting alone frees it.
+values the forward saved for the rules (`_saved`) and its place on the recording clock (`_seq`). The
+graph is those links, with no back-references, so reference counting alone frees it.
 
 Inputs sit in two slots rather than a tuple, `_in0` and `_in1`: one object per op for the cyclic
 garbage collector to walk instead of two (measured for engine v2 on W4, one run in turns: a tuple per
 node costs 12–25% more time from 10^4 to 10^6 lines and 16% more memory). `inputs_of` is the one
 decoder; inlining it in the engine's two loops saves 2.4% of W3's instructions, so it is not inlined.
 
+One clock orders everything: each recorded node takes the next tick (`_seq`), and so does each in-place
+write. A node's inputs were recorded before it, so decreasing `_seq` is a topological order: backward
+visits nodes in it (engine.backward_order) with no table of visited nodes, only a heap of the pending ones.
+
 In-place writes (`add_`, `+=` under no_grad, `__setitem__`, assigning `.data`) call `note_write`, which
-advances a global write epoch and stamps the written buffer (views share their owner's stamp, as
-PyTorch's shared version counters do). A node whose values were written after it was recorded
-makes backward raise (`check_unmodified`); when no write happened since, checking costs one compare.
+stamps the written buffer with its tick (views share their owner's stamp, as PyTorch's shared version
+counters do). A node whose values were written after it was recorded makes backward raise
+(`check_unmodified`); when no write happened since, checking costs one compare.
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from typing import Any, Optional
@@ -46,13 +51,13 @@ class NodeSlots:
     recording functions (autograd.function) fill it: one input -> (x, NO_INPUT), two -> (a, b),
     more -> ((x0, x1, ...), MANY_INPUTS)."""
 
-    __slots__ = ("_op", "_in0", "_in1", "_attrs", "_saved", "_epoch")
+    __slots__ = ("_op", "_in0", "_in1", "_attrs", "_saved", "_seq")
 
 
 def move_node(dst: NodeSlots, src: NodeSlots) -> None:
     """Make `dst` the output of the node that made `src` (an in-place op re-homes a tensor's history)."""
     dst._op, dst._in0, dst._in1 = src._op, src._in0, src._in1
-    dst._attrs, dst._saved, dst._epoch = src._attrs, src._saved, src._epoch
+    dst._attrs, dst._saved, dst._seq = src._attrs, src._saved, src._seq
 
 
 def inputs_of(t: NodeSlots) -> tuple:
@@ -67,8 +72,9 @@ def inputs_of(t: NodeSlots) -> tuple:
 
 # --------------------------------------------------------------------------- in-place writes
 
-epoch = 0  # advanced by every in-place write; a node records the epoch it was made in
-_written: dict = {}  # id(owner buffer) -> [epoch of its last in-place write, weak reference to the buffer]
+clock = itertools.count(1)  # ticks for every recorded node (its _seq) and every in-place write
+last_write = 0  # the tick of the latest in-place write
+_written: dict = {}  # id(owner buffer) -> [tick of its last in-place write, weak reference to the buffer]
 _write_lock = threading.RLock()  # re-entrant: a weakref callback may run while it is held
 
 
@@ -85,12 +91,12 @@ def note_write(array: np.ndarray) -> None:
 
 
 def note_writes(arrays: Any) -> None:
-    """`note_write` for several arrays at once (an optimizer step): one new epoch for all of them. An entry
+    """`note_write` for several arrays at once (an optimizer step): one tick for all of them. An entry
     lives as long as its buffer (a weakref callback removes it), so an id in the table is that buffer's."""
-    global epoch
+    global last_write
     with _write_lock:
-        epoch += 1
-        now = epoch
+        now = next(clock)
+        last_write = max(last_write, now)
         for array in arrays:
             owner = array if array.base is None else _owner(array)
             key = id(owner)
@@ -113,7 +119,7 @@ def _forget(key: int, ref: Any) -> None:
 
 
 def written_after(value: Any, when: int) -> bool:
-    """True when `value` (an ndarray, or anything else) was modified in place after epoch `when`."""
+    """True when `value` (an ndarray, or anything else) was modified in place after tick `when`."""
     if not isinstance(value, np.ndarray):
         return False
     entry = _written.get(id(_owner(value)))
@@ -123,11 +129,11 @@ def written_after(value: Any, when: int) -> bool:
 def check_unmodified(t: Any) -> None:
     """Raise if a value that `t`'s op reads in backward (its inputs, its output) was modified in place
     after the op was recorded: its rules would compute a silently wrong gradient."""
-    if t._epoch == epoch:
+    if t._seq > last_write:
         return
     for i, v in enumerate((t,) + inputs_of(t)):
         data = v._data if isinstance(v, NodeSlots) else v
-        if written_after(data, t._epoch):
+        if written_after(data, t._seq):
             what = "its output" if i == 0 else f"its input {i - 1}"
             name = getattr(v, "name", None)
             label = f" ({name!r})" if name else ""

@@ -97,7 +97,7 @@ def _recorded(t: Tensor, name: str, op: Callable, args: tuple, kwargs: dict, for
         return t
     t.requires_grad = True
     _graph.move_node(t, result)
-    t._epoch = _graph.epoch  # recorded now, after its own write
+    t._seq = next(_graph.clock)  # recorded now, after its own write
     return t
 
 
