@@ -234,7 +234,7 @@ def check_agreement(keys: List[str], columns: List[str]) -> tuple:
             ref.step()
             expected = ref.snapshot()
             what = " ".join([key] + [f"{k}={v}" for k, v in opts.items()])
-            for col in with_compiled(key, columns)[1:]:
+            for col in columns_for(key, columns)[1:]:
                 try:
                     r = wl.build(key, col, **opts)
                     r.step()
@@ -344,12 +344,20 @@ def table_step(key: str, columns: List[str], budget: float, torch_reason: str, p
     return "\n".join(lines), not errors
 
 
-def with_compiled(key: str, columns: List[str]) -> List[str]:
-    """The columns of workload `key`: the `compiled` one (after minigrad) where the workload has it."""
+def columns_for(key: str, columns: List[str]) -> List[str]:
+    """The columns of workload `key`: the `compiled` one (after minigrad) where the workload has it, and
+    without a column whose minigrad lacks what the workload needs (an older --baseline)."""
+    columns = [c for c in columns if not wl.missing(key, c)]
     if key not in wl.COMPILED_WORKLOADS or "minigrad" not in columns:
         return columns
     i = columns.index("minigrad") + 1
     return columns[:i] + ["compiled"] + columns[i:]
+
+
+def _absent_note(key: str, columns: List[str]) -> str:
+    """Say which columns were left out of workload `key` because their minigrad lacks a name it needs."""
+    gone = [(c, wl.missing(key, c)) for c in columns]
+    return "".join(f"\n\n{LABELS[c]} column skipped: it has no `{name}`." for c, name in gone if name)
 
 
 def _compiled_notes(key: str, res: Dict[str, Stats], floor_m: Optional[float]) -> List[str]:
@@ -670,18 +678,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0 if ok else 1
 
     for key in args.workload:
+        cols = columns_for(key, columns)
         if key == "W3":
-            text, good = table_step(key, with_compiled(key, columns), args.budget, torch_reason, per_op=wl.W3_OPS)
+            text, good = table_step(key, cols, args.budget, torch_reason, per_op=wl.W3_OPS)
         elif key == "W4":
-            text, good = table_w4(columns, W4_SIZES["quick" if args.quick else "full"], args.budget, torch_reason)
+            text, good = table_w4(cols, W4_SIZES["quick" if args.quick else "full"], args.budget, torch_reason)
         elif key == "W6":
-            text, good = table_w6(columns, args.budget, torch_reason)
+            text, good = table_w6(cols, args.budget, torch_reason)
         elif key == "W7":
-            text, good = table_w7(columns, args.budget, torch_reason)
+            text, good = table_w7(cols, args.budget, torch_reason)
         else:
-            text, good = table_step(key, with_compiled(key, columns), args.budget, torch_reason)
+            text, good = table_step(key, cols, args.budget, torch_reason)
             if key == "W2":
-                text += "\n" + memory_w2(columns)
+                text += "\n" + memory_w2(cols)
+        text += _absent_note(key, columns)
         ok &= good
         print("\n" + text, flush=True)
     if not ok:

@@ -36,6 +36,7 @@ class Workload:
     title: str
     definition: str
     options: Dict[str, Any] = field(default_factory=dict)
+    needs: Tuple[str, ...] = ()  # minigrad names the model uses that older versions (a --baseline) may lack
 
 
 WORKLOADS: Dict[str, Workload] = {w.key: w for w in [
@@ -59,7 +60,8 @@ WORKLOADS: Dict[str, Workload] = {w.key: w for w in [
     Workload("W7", "SimpleConvNet",
              "the textbook's SimpleConvNet on 1×28×28 images: conv 30 filters 5×5 → ReLU → 2×2 max pool → "
              "dense 100 → ReLU → dense 10, softmax cross-entropy, Adam lr 1e-3, batch 100, float32; "
-             "one step = forward, backward, update"),
+             "one step = forward, backward, update",
+             needs=("nn.Conv2d", "nn.MaxPool2d", "nn.functional.cross_entropy", "optim.Adam")),
 ]}
 
 W3_STEPS = 1000
@@ -603,6 +605,22 @@ def _compiled_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = 
         out.update({f"param_{k}": _f64(p.data) for k, p in P.items()})
         return out
     return Runner(step, snapshot)
+
+
+def missing(key: str, column: str) -> Optional[str]:
+    """The first name workload `key` needs that `column`'s minigrad lacks (a baseline older than the
+    feature), or None when the column can run it."""
+    if column not in ("minigrad", "baseline", "compiled"):
+        return None
+    pkg = BASELINE if column == "baseline" else "minigrad"
+    for name in WORKLOADS[key].needs:
+        module, _, attr = f"{pkg}.{name}".rpartition(".")
+        try:
+            if not hasattr(_pkg(module), attr):
+                return f"minigrad.{name}"
+        except ImportError:
+            return f"minigrad.{name}"
+    return None
 
 
 def _baseline_build(key: str, **options: Any) -> Runner:
