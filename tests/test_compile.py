@@ -115,6 +115,31 @@ def test_float32_stays_float32():
     assert out.dtype == np.float32 and x.grad.dtype == np.float32 and w32.grad.dtype == np.float32
 
 
+def test_buffers_keep_the_traced_memory_layout():
+    """A ReLU of a transposed view is laid out transposed in the uncompiled step (numpy's ufuncs follow
+    their input's layout); the compiled step's buffer must be too, or every later pass strides across memory."""
+    w = mg.tensor(np.linspace(-1, 1, 24).reshape(2, 3, 4), requires_grad=True)
+    seen = {}
+
+    def step(x):
+        h = (x + w).transpose(2, 0, 1).relu()
+        seen["h"] = h.data
+        loss = (h * h).sum()
+        loss.backward()
+        return loss
+    x = mg.tensor(np.ones((2, 3, 4)))
+    step(x)
+    traced_strides = seen["h"].strides
+    compiled = mg.compile(step, x)
+    assert not seen["h"].flags.c_contiguous  # the case this test is about
+    source = compiled.source
+    buffers = {name: obj for name, obj in compiled._run.__globals__.items() if isinstance(obj, np.ndarray)}
+    relu_line = next(line for line in source.splitlines() if "[relu]" in line)
+    (buf,) = [b for name, b in buffers.items() if f", out={name})" in relu_line or f", {name})" in relu_line]
+    assert buf.strides == traced_strides, relu_line
+    assert_close(compiled(mg.tensor(np.full((2, 3, 4), 0.5))), step(mg.tensor(np.full((2, 3, 4), 0.5))), "loss")
+
+
 # --------------------------------------------------------------------------- models and optimizers
 
 def _mlp(seed):

@@ -32,6 +32,14 @@ def text(node: ast.AST) -> str:
     return ast.unparse(node)
 
 
+def _layout(a: np.ndarray) -> Any:
+    """How `a` lies in memory: "C", or its axes from outermost to innermost. numpy gives a ufunc's result the
+    layout of its input (a ReLU of a transposed view is laid out transposed), so a buffer made like the
+    traced value keeps the replay streaming through memory as the step did (W7's conv ReLU written into
+    a C-ordered buffer: the compiled step 1.17x the uncompiled one)."""
+    return "C" if a.flags.c_contiguous else tuple(np.argsort([-abs(s) for s in a.strides], kind="stable"))
+
+
 class _Scratch:
     """Arrays shared by all lines for the intermediate results inside one line."""
 
@@ -40,12 +48,13 @@ class _Scratch:
         self.pool: Dict[tuple, List[str]] = {}
         self.used: Dict[tuple, int] = {}
 
-    def take(self, shape: tuple, dtype: np.dtype) -> str:
-        key = (shape, dtype.str)
+    def take(self, like: np.ndarray) -> str:
+        """A scratch array with the shape, dtype and layout of `like`, not yet taken in this line."""
+        key = (like.shape, like.dtype.str, _layout(like))
         k = self.used.get(key, 0)
         names = self.pool.setdefault(key, [])
         if k == len(names):
-            names.append(self.ns.add(np.empty(shape, dtype), "tmp"))
+            names.append(self.ns.add(np.empty_like(like), "tmp"))
         self.used[key] = k + 1
         return names[k]
 
@@ -120,10 +129,9 @@ class Emitter:
         for i, line in enumerate(lines):
             for t in line.targets:
                 if t.buffer:
-                    key = (t.array.shape, t.array.dtype.str)
+                    key = (t.array.shape, t.array.dtype.str, _layout(t.array))
                     pool = free.setdefault(key, [])
-                    self.buffers[id(t)] = pool.pop() if pool else self.ns.add(np.empty(t.array.shape, t.array.dtype),
-                                                                                "buf")
+                    self.buffers[id(t)] = pool.pop() if pool else self.ns.add(np.empty_like(t.array), "buf")
                     release.setdefault(last.get(id(t), i), []).append((key, self.buffers[id(t)]))
             for key, name in release.pop(i, ()):  # after the line: never an operand's own output
                 free[key].append(name)
@@ -184,10 +192,11 @@ class Emitter:
                 texts.append(text(child))
                 continue
             cval = self.ev.values[id(child)]
-            if elementwise and not dest_taken and cval.shape == val.shape and cval.dtype == val.dtype:
+            if elementwise and not dest_taken and cval.shape == val.shape and cval.dtype == val.dtype \
+                    and _layout(cval) == _layout(val):
                 cdest, dest_taken = dest, True
             else:
-                cdest = self.scratch.take(cval.shape, cval.dtype)
+                cdest = self.scratch.take(cval)
             texts.append(self.lower(child, cdest, out))
         if name.endswith(".reduce") or name in ("np.maximum", "np.minimum"):  # (numpy deprecates their positional out)
             texts += [f"{k.arg}={text(k.value)}" for k in keywords] + [f"out={dest}"]
