@@ -305,6 +305,16 @@ def _mg_net(key: str, pkg: str = MINIGRAD) -> Runner:
     return Runner(step, snapshot)
 
 
+def _mg_w3_chain(x0: Any, steps: int) -> Any:
+    """W3 in minigrad: x = tanh(x·1.01 + 0.1) `steps` times from x0, then the sum's backward; returns x."""
+    x0.grad = None
+    x = x0
+    for _ in range(steps):
+        x = (x * 1.01 + 0.1).tanh()
+    x.sum().backward()
+    return x
+
+
 def _mg_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STEPS, pkg: str = MINIGRAD) -> Runner:
     minigrad = _pkg(pkg)
     if key == "W7":
@@ -316,12 +326,7 @@ def _mg_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = W3_STE
         last = {}
 
         def step():
-            x0.grad = None
-            x = x0
-            for _ in range(steps):
-                x = (x * 1.01 + 0.1).tanh()
-            x.sum().backward()
-            last["out"] = x.data
+            last["out"] = _mg_w3_chain(x0, steps).data
         return Runner(step, lambda: {"out": _f64(last["out"]), "grad_x": _f64(x0.grad.data)})
     if key == "W4":
         x0 = minigrad.tensor(np.full(1, 0.5), requires_grad=True)
@@ -574,12 +579,7 @@ def _compiled_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = 
         x0 = minigrad.tensor(np.linspace(-1, 1, 16), requires_grad=True)
 
         def chain():
-            x0.grad = None
-            x = x0
-            for _ in range(steps):
-                x = (x * 1.01 + 0.1).tanh()
-            x.sum().backward()
-            return x
+            return _mg_w3_chain(x0, steps)
         start = time.perf_counter()
         compiled = minigrad.compile(chain)
         COMPILE_SECONDS[key] = time.perf_counter() - start

@@ -157,6 +157,17 @@ OPTIMIZERS = [(SGD, dict(lr=0.1)), (SGD, dict(lr=0.1, momentum=0.9)),
               (AdamW, dict(lr=0.01)), (RMSprop, dict(lr=0.01, momentum=0.5))]
 
 
+def _classifier_step(model, opt):
+    """The usual training step: zero_grad, cross-entropy of the model's logits, backward, step."""
+    def train_step(x, t):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), t)
+        loss.backward()
+        opt.step()
+        return loss
+    return train_step
+
+
 def _train_pair(make_model, opt_cls, opt_kw, steps=5, zero="optimizer", batches=None):
     """The same model twice from the same init: one trained uncompiled, one compiled (traced on the first
     batch); returns both models, optimizers and the losses of the compiled steps' batches."""
@@ -227,13 +238,7 @@ def test_scheduler_changes_the_compiled_learning_rate():
         model = _mlp(0)
         opt = SGD(model.parameters(), lr=0.1)
         sched = StepLR(opt, step_size=1, gamma=0.5)
-
-        def train_step(x, t):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), t)
-            loss.backward()
-            opt.step()
-            return loss
+        train_step = _classifier_step(model, opt)
         batches = _batches(4)
         step = mg.compile(train_step, *batches[0]) if compiled else train_step
         if not compiled:
@@ -249,15 +254,8 @@ def test_scheduler_changes_the_compiled_learning_rate():
 def test_plain_sgd_refuses_momentum_added_later():
     model = _mlp(0)
     opt = SGD(model.parameters(), lr=0.1)
-
-    def train_step(x, t):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), t)
-        loss.backward()
-        opt.step()
-        return loss
     batches = _batches(2)
-    compiled = mg.compile(train_step, *batches[0])
+    compiled = mg.compile(_classifier_step(model, opt), *batches[0])
     opt.param_groups[0]["momentum"] = 0.9
     with pytest.raises(ValueError, match="momentum or weight_decay"):
         compiled(*batches[1])
