@@ -49,23 +49,21 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
 def backward_order(*roots: Tensor) -> list:
     """The recorded tensors reachable from `roots`, each after all of its consumers: the order in which
     backward runs their rules. Every consumer was recorded after its inputs (a later `_seq`), so taking
-    the pending tensor with the latest `_seq` each time is a topological order; the heap holds only the
-    tensors waiting to be reached, so memory and time stay flat however large the graph grows."""
+    the tensor with the latest `_seq` from a heap each time is a topological order. A tensor is pushed
+    once per consumer, all before it is popped (its consumers come first), so its copies pop one after
+    another and the repeats are skipped; the heap holds only the frontier, so memory stays flat."""
     order: list = []
-    pending: set = set()
-    heap: list = []
-    for r in roots:
-        if r._op is not None and r not in pending:
-            pending.add(r)
-            heap.append((-r._seq, r))  # seqs are unique: the tensors themselves are never compared
+    heap = [(-r._seq, r) for r in roots if r._op is not None]  # seqs are unique: tensors are never compared
     heapify(heap)
+    last = None
     while heap:
-        t = heappop(heap)[1]
-        pending.discard(t)
+        key, t = heappop(heap)
+        if key == last:
+            continue  # another consumer's push of the tensor just taken
+        last = key
         order.append(t)
         for p in inputs_of(t):
-            if isinstance(p, Tensor) and p._op is not None and p not in pending:
-                pending.add(p)
+            if isinstance(p, Tensor) and p._op is not None:
                 heappush(heap, (-p._seq, p))
     return order
 
