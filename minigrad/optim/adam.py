@@ -8,9 +8,6 @@ import numpy as np
 
 from .optimizer import Optimizer, _number
 
-_multiply, _sqrt, _divide = np.multiply, np.sqrt, np.divide
-
-
 class Adam(Optimizer):
     """Adam: g += wd*p (L2); m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
     p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)."""
@@ -41,7 +38,7 @@ class Adam(Optimizer):
         b1, b2 = g["betas"]
         return float(g["lr"]), b1, b2, float(g["eps"]), float(g["weight_decay"])
 
-    def _update(self, p, g, w, st, lr, b1, b2, eps, wd):
+    def _update(self, p, g, st, lr, b1, b2, eps, wd):
         m = st.get("exp_avg")
         if m is None:
             st["step"] = 0
@@ -51,33 +48,13 @@ class Adam(Optimizer):
         t = st["step"] = st["step"] + 1
         if wd and self._decoupled:  # AdamW: decay the weights directly, not through the gradient
             p *= 1.0 - lr * wd
-        l2 = wd and not self._decoupled
-        # m = b1*m + (1-b1)*g  and  v = b2*v + (1-b2)*g*g, with g = grad + wd*p under L2
-        if l2:
-            _multiply(p, wd, out=w)
-            w += g
-            w *= 1.0 - b1
-        else:
-            _multiply(g, 1.0 - b1, out=w)
+        elif wd:
+            g = g + wd * p
         m *= b1
-        m += w
-        if l2:
-            _multiply(p, wd, out=w)  # recompute g (p is unchanged so far) rather than keep a second buffer
-            w += g
-            w *= w
-        else:
-            _multiply(g, g, out=w)
-        w *= 1.0 - b2
+        m += (1.0 - b1) * g
         v *= b2
-        v += w
-        # p -= step_size * m / (sqrt(v)/sqrt(bc2) + eps)
-        step_size = lr / (1.0 - b1 ** t)
-        _sqrt(v, out=w)
-        w /= math.sqrt(1.0 - b2 ** t)
-        w += eps
-        _divide(m, w, out=w)
-        w *= step_size
-        p -= w
+        v += (1.0 - b2) * (g * g)
+        p -= (lr / (1.0 - b1 ** t)) * (m / (np.sqrt(v) / math.sqrt(1.0 - b2 ** t) + eps))
 
 
 class AdamW(Adam):

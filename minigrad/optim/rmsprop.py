@@ -7,9 +7,6 @@ import numpy as np
 
 from .optimizer import Optimizer, _number
 
-_multiply, _sqrt, _divide = np.multiply, np.sqrt, np.divide
-
-
 class RMSprop(Optimizer):
     """RMSprop: g += wd*p; v = alpha*v + (1-alpha)*g^2; with momentum buf = mu*buf + g/(sqrt(v)+eps),
     p -= lr*buf; else p -= lr*g/(sqrt(v)+eps)."""
@@ -31,30 +28,22 @@ class RMSprop(Optimizer):
     def _hyper(self, g):
         return float(g["lr"]), float(g["alpha"]), float(g["eps"]), float(g["momentum"]), float(g["weight_decay"])
 
-    def _update(self, p, g, w, st, lr, alpha, eps, momentum, wd):
+    def _update(self, p, g, st, lr, alpha, eps, momentum, wd):
         v = st.get("square_avg")
         if v is None:
             st["step"] = 0
             v = st["square_avg"] = np.zeros_like(p)
-            if momentum:
-                st["momentum_buffer"] = np.zeros_like(p)
         st["step"] += 1
         if wd:
-            g = g + wd * p  # L2 (allocates; RMSprop's weight decay is an extra beyond the API)
-        _multiply(g, g, out=w)
-        w *= 1.0 - alpha
+            g = g + wd * p  # L2
         v *= alpha
-        v += w
-        _sqrt(v, out=w)
-        w += eps
-        _divide(g, w, out=w)  # g / (sqrt(v) + eps)
+        v += (1.0 - alpha) * (g * g)
+        d = g / (np.sqrt(v) + eps)
         if momentum:
             buf = st.get("momentum_buffer")
             if buf is None:
                 buf = st["momentum_buffer"] = np.zeros_like(p)
             buf *= momentum
-            buf += w
-            _multiply(buf, lr, out=w)
-        else:
-            w *= lr
-        p -= w
+            buf += d
+            d = buf
+        p -= lr * d
