@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -491,3 +492,14 @@ def test_data_of_reductions_and_losses_is_a_0d_ndarray():
     for y in (x.sum(), x.mean(), x.max(), x.logsumexp(), x.var(), F.mse_loss(x, np.zeros((3, 2))),
               F.cross_entropy(x, mg.tensor([0, 1, 1]))):
         assert type(y.data) is np.ndarray and y.data.shape == (), type(y.data)
+
+
+def test_numpy_warnings_from_a_ufunc_forward_name_the_op():
+    """log(-1) warns from the recording function of 'log', not from a line of the engine."""
+    for call in (lambda: mg.log(mg.tensor([-1.0])), lambda: mg.tensor([-1.0]).log(),
+                 lambda: mg.tensor([-1.0], requires_grad=True).sqrt()):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert [w.category for w in caught] == [RuntimeWarning]
+        assert caught[0].filename.startswith("<minigrad op "), caught[0].filename
