@@ -94,6 +94,12 @@ def _where_cond(shapes):
     return hnp.arrays(np.bool_, shapes[0]).map(lambda c: (c,))
 
 
+@st.composite
+def _affine_shapes(draw):
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    return (n, k), (k, m), (m,)
+
+
 def _matmul_shapes():
     return hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, min_side=1,
                                              max_side=4).map(lambda b: b.input_shapes)
@@ -276,5 +282,7 @@ ROWS = [
                                    r"^stack: all shapes must be equal")]),
     # linear algebra
     OpSpec("matmul", lambda a, b: a @ b, np.matmul, arity=2, shapes=_matmul_shapes()),
+    # not public: conv2d's product with its bias (the textbook's Affine layer)
+    OpSpec("affine", ops.linalg.affine, lambda x, w, b: x @ w + b, arity=3, shapes=_affine_shapes()),
 ]
 

@@ -38,6 +38,7 @@ def _arrays(*xs: Any) -> bool:
 # op name -> (input values, attributes) -> the source of a lambda computing the forward, or None
 FORWARDS: Dict[str, Callable[..., Optional[str]]] = {
     "matmul": lambda a, b: "lambda a, b: a @ b" if _arrays(a, b) and a.ndim and b.ndim else None,
+    "affine": lambda x, w, b: "lambda x, w, b: x @ w + b" if _arrays(x, w, b) else None,
     "sum": lambda x, axis=None, keepdims=False:
         "lambda x, axis=None, keepdims=False: np.add.reduce(x, axis=axis, keepdims=keepdims)",
     "max": lambda x, axis=None, keepdims=False:

@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import primitive
 from ..tensor import Tensor
-from .linalg import matmul
+from .linalg import affine, matmul
 from .shape import reshape, stack, transpose
 
 Pair = Tuple[int, int]
@@ -206,12 +206,13 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: IntOrPair = 1, padding
     oh, ow = _out_size(x.shape, **geo)
     col = im2col_op(x, **geo)  # (N·OH·OW, C·KH·KW)
     if groups == 1:
-        y = matmul(col, reshape(weight, shape=(oc, cg * kh * kw)).T)
+        w = reshape(weight, shape=(oc, cg * kh * kw)).T
+        y = matmul(col, w) if bias is None else affine(col, w, bias)
     else:
         w = transpose(reshape(weight, shape=(groups, oc // groups, cg * kh * kw)), axes=(0, 2, 1))
         y = _grouped_matmul(col, w, groups)
-    if bias is not None:
-        y = y + bias
+        if bias is not None:
+            y = y + bias
     return transpose(reshape(y, shape=(n, oh, ow, oc)), axes=(0, 3, 1, 2))
 
 

@@ -58,6 +58,32 @@ def _grad_b(g, y, a, b):
 matmul = binary("matmul", _matmul, _grad_a, _grad_b)
 
 
+def _affine(x, w, b):
+    """x @ w + b for rows x (N, K), w (K, M) and b (M,): the textbook's Affine layer as one op, so the
+    graph keeps one (N, M) array, not the product and the sum (conv2d's bias: W7's step 0.91–0.95×,
+    6.9 MB less). The bias is added in place unless it would change the product's dtype."""
+    y = _matmul(x, w)
+    if np.result_type(y, b) != y.dtype:
+        return y + b
+    y += b
+    return y
+
+
+def _affine_grad_x(g, y, x, w, b):
+    return g @ w.T
+
+
+def _affine_grad_w(g, y, x, w, b):
+    return x.T @ g
+
+
+def _affine_grad_b(g, y, x, w, b):
+    return g.sum(axis=0)
+
+
+affine = primitive("affine", _affine, _affine_grad_x, _affine_grad_w, _affine_grad_b)
+
+
 # ==============================================================================================
 # einsum (issue 15). The public function parses the subscripts once into explicit form ("ij,jk->ik",
 # ellipses replaced by letters of their own), so that the primitive and its rules work on letters only.
