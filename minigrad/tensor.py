@@ -140,8 +140,7 @@ class Tensor(NodeSlots):
         if not isinstance(arr, np.ndarray):
             raise TypeError(f"data: expected an ndarray, got {type(value).__name__}")
         self._data = arr
-        self._version += 1
-        _graph.note_write(arr)
+        written(self)
 
     @property
     def version(self) -> int:
@@ -276,8 +275,7 @@ class Tensor(NodeSlots):
                                "recorded op) would corrupt its gradients; assign under minigrad.no_grad() to a "
                                "leaf, or build a new tensor with where() or concatenate()")
         self._data[_ops.normalize_index(index)] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
-        _graph.note_write(self._data)
+        written(self)
 
     def __format__(self, spec: str) -> str:
         """`f"{t:.3f}"` formats a one-element tensor's value; an empty spec gives repr()."""
@@ -338,6 +336,15 @@ class SizeInt(int):
         if not -len(self.shape) <= dim < len(self.shape):
             raise IndexError(f"size: dim {dim} is out of range for a tensor with {len(self.shape)} dimensions")
         return self.shape[dim]
+
+
+def written(*tensors: Tensor) -> None:
+    """After in-place writes into these tensors' arrays (in-place ops, optimizer steps, setitem, `.data`):
+    each version counter is bumped (PyTorch's `_version`) and the buffers are stamped with one tick, so a
+    graph that read the old values raises at backward (autograd.graph)."""
+    for t in tensors:
+        t._version += 1
+    _graph.note_writes([t._data for t in tensors])
 
 
 RETAIN = _graph._Marker("RETAIN")  # in `_hooks`: keep this non-leaf's gradient in `.grad` (retain_grad)

@@ -1,1 +1,2 @@
-"""The engine: graph recording (function), reverse mode (engine), grad and anomaly modes (mode)."""
+"""The engine: node storage and write stamps (graph), recording (function), reverse mode (engine) and what flows
+in and out of it (gradients), grad and anomaly modes (mode)."""

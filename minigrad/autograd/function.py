@@ -6,7 +6,7 @@ Every op accepts ndarrays as well as Tensors (ndarrays in, ndarray out, nothing 
 rule serves both passes: the engine calls it with ndarrays for a plain backward (fast, no graph)
 and with Tensors under `create_graph=True` (recorded, so it can be differentiated again).
 Rules return gradients in the broadcast shape of the output; the engine sums them back to each
-input's shape in one place (`engine.sum_to_shape`).
+input's shape in one place (`gradients.sum_to_shape`).
 
 Recording is defined once, in `_RECORD` below: pass plain data through, run the forward, name the op in
 its errors, and record a node only when grad mode is on, an input requires grad and the output is
@@ -22,8 +22,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from ..tensor import Tensor, _record, _wrap, as_array, get_default_dtype
-from . import graph as _graph
-from .graph import MANY_INPUTS, NO_INPUT, RELEASED, inputs_of
+from .graph import MANY_INPUTS, NO_INPUT
 from .mode import no_grad, state as _mode
 
 _ndarray = np.ndarray
@@ -127,12 +126,13 @@ def {name}({xs}{attr_params}):
     {unpack_saved}
     if type(y) is not ndarray:
         y = asarray(y)
-    if tracing and mode.tracer is not None:  # minigrad.compile is tracing this thread: it is told of every call
-        return mode.tracer.op(op, forward, ({xs},), {attrs}, saved, record(y, op, {encoded}, {attrs}, saved)
-                              if ({any_requires_grad}) and mode.grad_enabled and y.dtype.kind == "f" else wrap(y))
     if ({any_requires_grad}) and mode.grad_enabled and y.dtype.kind == "f":
-        return record(y, op, {encoded}, {attrs}, saved)
-    return wrap(y)
+        out = record(y, op, {encoded}, {attrs}, saved)
+    else:
+        out = wrap(y)
+    if tracing and mode.tracer is not None:  # minigrad.compile is tracing this thread: it is told of every call
+        return mode.tracer.op(op, forward, ({xs},), {attrs}, saved, out)
+    return out
 '''
 
 

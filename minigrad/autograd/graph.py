@@ -14,7 +14,7 @@ One clock orders everything: each recorded node takes the next tick (`_seq`), an
 write. A node's inputs were recorded before it, so decreasing `_seq` is a topological order: backward
 visits nodes in it (engine.backward_order) with no table of visited nodes, only a heap of the pending ones.
 
-In-place writes (`add_`, `+=` under no_grad, `__setitem__`, assigning `.data`) call `note_write`, which
+In-place writes (`add_`, `+=` under no_grad, `__setitem__`, assigning `.data`) call `note_writes`, which
 stamps the written buffer with its tick (views share their owner's stamp, as PyTorch's shared version
 counters do). A node whose values were written after it was recorded makes backward raise
 (`check_unmodified`); when no write happened since, checking costs one compare.
@@ -85,20 +85,15 @@ def _owner(array: np.ndarray) -> Any:
     return array
 
 
-def note_write(array: np.ndarray) -> None:
-    """Record that `array`'s memory was just modified in place (call after every in-place write)."""
-    note_writes((array,))
-
-
 def note_writes(arrays: Any) -> None:
-    """`note_write` for several arrays at once (an optimizer step): one tick for all of them. An entry
-    lives as long as its buffer (a weakref callback removes it), so an id in the table is that buffer's."""
+    """Record that these arrays' memory was just modified in place (call after every in-place write; one
+    tick for all of them). An entry lives as long as its buffer (a weakref callback removes it), so an id
+    in the table is that buffer's."""
     global last_write
     with _write_lock:
-        now = next(clock)
-        last_write = max(last_write, now)
+        now = last_write = next(clock)  # write ticks are drawn only here, under the lock: now is the latest
         for array in arrays:
-            owner = array if array.base is None else _owner(array)
+            owner = _owner(array)
             key = id(owner)
             entry = _written.get(key)
             if entry is not None:
@@ -176,7 +171,7 @@ class GradFn:
     def vjp(self, grad: Any) -> tuple:
         """One gradient per input for `grad` flowing into the output: an ndarray summed to that input's
         shape, or None where the input gets none. Nothing is recorded and no `.grad` changes."""
-        from .engine import node_vjp
+        from .gradients import node_vjp
         return node_vjp(self._tensor, grad)
 
     def __eq__(self, other: object) -> bool:

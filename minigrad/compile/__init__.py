@@ -18,8 +18,6 @@ import threading
 import time
 from typing import Any, Callable
 
-import numpy as np
-
 from ..nn.utils import _zero_grads
 from ..tensor import Tensor
 from . import runtime

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .inline import Evaluator, Namespace, Ref
+from .inline import Evaluator, Namespace
 from .program import Line, Program, Value
 
 _BINOP_UFUNCS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide",

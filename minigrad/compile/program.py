@@ -4,7 +4,7 @@
 written out by `forms`); a backward becomes the engine's reverse pass unrolled: for each recorded
 tensor in `engine.backward_order`, one line per input that gets a gradient (the op's rule), the sum
 back to the input's shape where broadcasting stretched it, the sum of gradients that meet, and for
-each leaf the delivery into `.grad` (`engine._accumulate`, so accumulation and set_to_none behave as
+each leaf the delivery into `.grad` (`gradients.accumulate`, so accumulation and set_to_none behave as
 in an uncompiled step). Optimizer steps, zero_grad, in-place writes and `.grad` assignments are
 statements in place. Every line is evaluated on the traced values as it is built, so each value of
 the program has its traced shape and dtype.
@@ -18,9 +18,8 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 
 from ..autograd.function import FunctionCtx as _FunctionCtx, FunctionOp
-from ..autograd.engine import sum_to_shape
+from ..autograd.gradients import sum_to_shape
 from ..autograd.graph import inputs_of
-from ..optim.optimizer import Optimizer
 from ..optim.sgd import SGD
 from ..tensor import Tensor
 from . import forms
@@ -354,7 +353,7 @@ class Program:
 
     def _to_input(self, pg: Value, p: Any, pname: str) -> Value:
         """The engine's adjustments of a rule's result: summed back to the input's shape (undoing
-        broadcasting, as engine.sum_to_shape) and cast to the input's dtype."""
+        broadcasting, as gradients.sum_to_shape) and cast to the input's dtype."""
         shape = tuple(np.shape(p._data))
         gshape = tuple(np.shape(pg.array))
         if gshape != shape:

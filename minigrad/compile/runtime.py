@@ -5,16 +5,15 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import graph as _graph
-from ..autograd.engine import _accumulate, _leaf_lock
-from ..tensor import Tensor, _wrap
+from ..autograd.gradients import accumulate, leaf_lock
+from ..tensor import Tensor, _wrap, written
 
 
 def deliver(t: Tensor, g: Any, owned: bool) -> None:
     """Add gradient `g` into `t.grad` as backward does (set when it is None, else added); `owned`: g is a
     fresh array that nothing else refers to, so `.grad` may keep it."""
-    with _leaf_lock:
-        _accumulate(t, g, owned and type(g) is np.ndarray)
+    with leaf_lock:
+        accumulate(t, g, owned and type(g) is np.ndarray)
 
 
 def wrap(a: Any) -> Tensor:
@@ -32,16 +31,9 @@ def copy(a: Any) -> np.ndarray:
 
 
 def bump(tensors: tuple) -> None:
-    """After in-place writes into these tensors' arrays: their version counters and write stamps, as
-    in-place ops and optimizer steps do (all stamps under one lock where the engine can)."""
-    for t in tensors:
-        t._version += 1
-    note_writes = getattr(_graph, "note_writes", None)
-    if note_writes is not None:
-        note_writes([t._data for t in tensors])
-    else:
-        for t in tensors:
-            _graph.note_write(t._data)
+    """After replayed in-place writes into these tensors' arrays: what any in-place write does (versions
+    bumped, buffers stamped: tensor.written)."""
+    written(*tensors)
 
 
 def plain_sgd_lr(opt: Any, k: int) -> float:

@@ -5,8 +5,8 @@ in the definition of recording (autograd/function.py); `Optimizer.step` and `nn.
 (behind every zero_grad) report themselves, since an optimizer's methods are often passed around
 pre-bound. A few more entry points are wrapped for the duration (threads that are not tracing pass
 straight through): `Tensor.backward`, assignments to `.grad`, tensors made from traced data, in-place
-tensor methods (`__setitem__`, and `add_`, `-=` ... where Tensor has them) and writes announced with
-`graph.note_write`. What a replay could not reproduce raises `TracingError` naming it: reading a value
+tensor methods (`__setitem__`, `add_`, `-=` ...) and writes announced with
+`graph.note_writes`. What a replay could not reproduce raises `TracingError` naming it: reading a value
 into Python (`item()`, `bool()`, `float()`, `numpy()` ...: a branch taken on it would be frozen),
 `grad()` and `create_graph`, hooks, draws from minigrad's shared generator, writes that bypass these
 paths, and arrays computed from the arguments with numpy outside ops.
@@ -299,12 +299,12 @@ class Tracer:
         return (id(a) in self.out_arrays or isinstance(a, Traced)
                 or any(np.may_share_memory(a, b) for b in self.traced_arrays))
 
-    def write(self, original: Callable, array: Any) -> None:
+    def write(self, original: Callable, arrays: Any) -> None:
         if self.inside is None:
-            raise TracingError(f"compile: the function writes into an array of shape {np.shape(array)} in place "
+            raise TracingError(f"compile: the function writes into an array of shape {np.shape(arrays[0])} in place "
                                "outside the operations compile follows (assigning .data, clip_grad_norm_ ...); "
                                "update parameters with an optimizer, or with in-place tensor methods under no_grad")
-        original(array)
+        original(arrays)
 
     def value_read(self, method: str, t: Tensor, args: tuple) -> None:
         if self.inside is None and not (method == "__format__" and args in ((), ("",))):  # f"{t}" is repr
@@ -426,25 +426,25 @@ def _inplace(name: str) -> Callable:
     return on_call
 
 
-def _wrap_note_write(original: Callable) -> Callable:
-    def note_write(array):
+def _wrap_note_writes(original: Callable) -> Callable:
+    def note_writes(arrays):
         tr = _current()
         if tr is None:
-            return original(array)
-        return tr.write(original, array)
-    return note_write
+            return original(arrays)
+        return tr.write(original, arrays)
+    return note_writes
 
 
 def _install() -> None:
     patches = [(_engine, "backward", _wrap_backward(_engine.backward)),
                (_engine, "_compute", _wrap_compute(_engine._compute)),
-               (_graph, "note_write", _wrap_note_write(_graph.note_write)),
+               (_graph, "note_writes", _wrap_note_writes(_graph.note_writes)),
                (Tensor, "grad", _grad_property(Tensor.__dict__["grad"])),
                (Tensor, "__init__", _wrap_method(Tensor.__init__, _on_init))]
     patches += [(Tensor, name, _wrap_method(getattr(Tensor, name), _value_read(name))) for name in _VALUE_READS
                 if getattr(Tensor, name) is not getattr(object, name, None)]
     patches += [(Tensor, name, _wrap_method(getattr(Tensor, name), _inplace(name)))
-                for name in INPLACE_METHODS if hasattr(Tensor, name)]
+                for name in INPLACE_METHODS]
     for owner, name, replacement in patches:
         _saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
         setattr(owner, name, replacement)

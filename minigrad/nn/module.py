@@ -17,10 +17,9 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 import numpy as np
 
-from ..autograd.graph import note_write
-from ..ops.inplace import written
+from ..autograd.graph import note_writes
 from ..autograd.mode import no_grad
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor, get_default_dtype, written
 from .utils import _zero_grads
 
 __all__ = ["Module", "Parameter", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
@@ -305,7 +304,7 @@ class Module:
                     buf = owner._buffers[name]
                     if buf.flags.writeable:
                         np.copyto(buf, arr, casting="unsafe")
-                        note_write(buf)
+                        note_writes((buf,))  # (the name bound at import: compile checks buffers itself)
                     else:
                         owner.__setattr__(name, arr.astype(buf.dtype, copy=True))
         return LoadResult(missing, unexpected)

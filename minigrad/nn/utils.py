@@ -12,8 +12,7 @@ from typing import Any, Iterable, List, Union
 import numpy as np
 
 from ..autograd.mode import no_grad, state as _mode
-from ..ops.inplace import written
-from ..tensor import Tensor, _wrap, get_default_dtype
+from ..tensor import Tensor, _wrap, get_default_dtype, written
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import graph as _graph
 from ..autograd.function import primitive, zero_derivative
 from ..autograd.mode import state as _mode
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, _wrap, written
 from .elementwise import add, clip, div, mul, pow, sub
 
 
@@ -38,13 +38,6 @@ fill = primitive("fill", _fill, zero_derivative)
 copy_from = primitive("copy", _copy_from, zero_derivative, lambda g, y, x, src: g)
 
 
-def written(t: Tensor) -> Tensor:
-    """Record that `t`'s array was just modified in place: bump its version, stamp its buffer."""
-    t._version += 1
-    _graph.note_write(t._data)
-    return t
-
-
 def _inplace(name: str, op: Callable, forgets: bool = False) -> Callable:
     """The in-place method `name` (e.g. add_) of the out-of-place op `op`; `forgets`: the result does not
     depend on the previous value (fill_, copy_), so the graph that made it is not kept."""
@@ -58,7 +51,8 @@ def _inplace(name: str, op: Callable, forgets: bool = False) -> Callable:
         plain = [a._data if isinstance(a, Tensor) else a for a in args]
         result = op(self._data, *plain, **{k: v._data if isinstance(v, Tensor) else v for k, v in kwargs.items()})
         _store(self, result, name)
-        return written(self)
+        written(self)
+        return self
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In place: self = {op.__name__}(self, ...); returns self (the same tensor)."

@@ -24,10 +24,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from ..autograd.graph import note_writes
 from ..autograd.mode import enable_grad, state as _mode
 from ..nn.utils import _zero_grads
-from ..tensor import Tensor
+from ..tensor import Tensor, written
 
 __all__ = ["Optimizer"]
 
@@ -151,7 +150,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         i = 0
-        written = []
+        updated = []
         state, checked = self.state, self._checked
         for k, group in enumerate(self.param_groups):
             # Hyperparameters edited since the last step (a scheduler, a user) are validated once.
@@ -172,10 +171,9 @@ class Optimizer:
                     if st is None:
                         st = state[i] = {}
                     self._update(arr, g, st, *hyper)
-                    p._version += 1  # an in-place write: version bumped, buffer stamped (minigrad.autograd.graph)
-                    written.append(arr)
+                    updated.append(p)
                 i += 1
-        note_writes(written)
+        written(*updated)  # in-place writes: versions bumped, buffers stamped
         return loss
 
     def _check_group(self, group: Dict[str, Any], k: int) -> None:
