@@ -297,12 +297,18 @@ def _mg_net(key: str, pkg: str = MINIGRAD) -> Runner:
         update()
         last["loss"] = loss
 
+    return Runner(step, _mg_snapshot(last, P))
+
+
+def _mg_snapshot(last: dict, P: Dict[str, Any]) -> Callable[[], Dict[str, np.ndarray]]:
+    """A minigrad training step's snapshot: the loss in `last`, each parameter's .grad and updated value
+    (named as the floor names them)."""
     def snapshot():
         out = {"loss": _f64(last["loss"].data)}
         out.update({f"grad_{k}": _f64(p.grad.data) for k, p in P.items()})
         out.update({f"param_{k}": _f64(p.data) for k, p in P.items()})
         return out
-    return Runner(step, snapshot)
+    return snapshot
 
 
 def _mg_w3_chain(x0: Any, steps: int) -> Any:
@@ -530,12 +536,7 @@ def _mg_convnet(pkg: str = MINIGRAD, compiled: bool = False) -> Runner:
     def step():
         last["loss"] = train_step(*next_batch())
 
-    def snapshot():
-        out = {"loss": _f64(last["loss"].data)}
-        out.update({f"grad_{v}": _f64(params[k].grad.data) for k, v in names.items()})
-        out.update({f"param_{v}": _f64(params[k].data) for k, v in names.items()})
-        return out
-    return Runner(step, snapshot)
+    return Runner(step, _mg_snapshot(last, {v: params[k] for k, v in names.items()}))
 
 
 def _torch_convnet() -> Runner:
@@ -612,12 +613,7 @@ def _compiled_build(key: str, variant: str = "hvp", n: int = 1000, steps: int = 
     def step():
         last["loss"] = compiled(*next_batch())
 
-    def snapshot():
-        out = {"loss": _f64(last["loss"].data)}
-        out.update({f"grad_{k}": _f64(p.grad.data) for k, p in P.items()})
-        out.update({f"param_{k}": _f64(p.data) for k, p in P.items()})
-        return out
-    return Runner(step, snapshot)
+    return Runner(step, _mg_snapshot(last, P))
 
 
 def missing(key: str, column: str) -> Optional[str]:

@@ -15,6 +15,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
+from helpers import grad_of
 
 NEW_FUNCTIONS = ("tan sinh cosh arcsin arccos arctan arctan2 log2 log10 log1p expm1 square reciprocal rsqrt erf "
                  "floor ceil round trunc prod cumsum cumprod einsum pad flip roll repeat tile tril triu split "
@@ -23,12 +24,6 @@ NEW_FUNCTIONS = ("tan sinh cosh arcsin arccos arctan arctan2 log2 log10 log1p ex
 
 def _t(values, **kw):
     return mg.tensor(np.asarray(values, dtype=np.float64), requires_grad=True, **kw)
-
-
-def _grad(f, *xs, upstream=None):
-    out = f(*xs)
-    out.backward(np.ones(out.shape) if upstream is None else upstream)
-    return [x.grad.data for x in xs]
 
 
 @pytest.fixture
@@ -101,23 +96,23 @@ def test_erf_matches_math_erf_to_float64_precision_and_keeps_float32():
 def test_erf_gradient_is_two_over_root_pi_times_gaussian_and_vanishes_far_out(strict):
     x = _t([0.0, 1.0, -2.0, 40.0, -1e200])
     expected = 2 / math.sqrt(math.pi) * np.exp(-np.minimum(np.abs(x.data), 30) ** 2)
-    np.testing.assert_allclose(_grad(mg.erf, x)[0], expected, rtol=1e-15)
+    np.testing.assert_allclose(grad_of(mg.erf, x)[0], expected, rtol=1e-15)
 
 
 def test_log1p_and_expm1_are_accurate_for_tiny_x_and_their_rules_are_stable(strict):
     x = _t([1e-20, -1e-17, 1e-300])
     np.testing.assert_array_equal(mg.log1p(x).data, x.data)
     np.testing.assert_array_equal(mg.expm1(x).data, x.data)
-    np.testing.assert_allclose(_grad(mg.log1p, x)[0], 1 / (1 + x.data))
+    np.testing.assert_allclose(grad_of(mg.log1p, x)[0], 1 / (1 + x.data))
     x = _t([-50.0, 0.0, 3.0])
-    np.testing.assert_allclose(_grad(mg.expm1, x)[0], np.exp(x.data), rtol=1e-15)  # e^x, not y + 1 = 0 at −50
+    np.testing.assert_allclose(grad_of(mg.expm1, x)[0], np.exp(x.data), rtol=1e-15)  # e^x, not y + 1 = 0 at −50
 
 
 def test_arctan2_partials_in_every_quadrant():
     a, b = np.meshgrid([-2.0, -0.5, 0.5, 2.0], [-1.5, -0.25, 0.25, 1.5])
     ta, tb = _t(a), _t(b)
     np.testing.assert_allclose(mg.arctan2(ta, tb).data, np.arctan2(a, b))
-    ga, gb = _grad(mg.arctan2, ta, tb)
+    ga, gb = grad_of(mg.arctan2, ta, tb)
     r2 = a * a + b * b
     np.testing.assert_allclose(ga, b / r2, rtol=1e-14)
     np.testing.assert_allclose(gb, -a / r2, rtol=1e-14)
@@ -126,9 +121,9 @@ def test_arctan2_partials_in_every_quadrant():
 def test_arcsin_arccos_rules_stay_accurate_next_to_the_domain_edges():
     x = _t([-1 + 1e-12, 1 - 1e-12, 0.999999])
     ref = 1 / np.sqrt((1 - x.data) * (1 + x.data))
-    np.testing.assert_allclose(_grad(mg.arcsin, x)[0], ref, rtol=1e-14)
+    np.testing.assert_allclose(grad_of(mg.arcsin, x)[0], ref, rtol=1e-14)
     x.grad = None
-    np.testing.assert_allclose(_grad(mg.arccos, x)[0], -ref, rtol=1e-14)
+    np.testing.assert_allclose(grad_of(mg.arccos, x)[0], -ref, rtol=1e-14)
 
 
 # --------------------------------------------------------------------------- clip with tensor bounds
@@ -158,11 +153,11 @@ def test_clip_tensor_bounds_follow_torch_clamp_at_ties(inputs, value, grads):
 
 def test_clip_tensor_min_or_max_alone_at_ties():
     x, lo = _t([0.0, -1.0, 1.0]), _t([0.0, 0.0, 0.0])
-    gx, glo = _grad(lambda x, lo: mg.clip(x, min=lo), x, lo)
+    gx, glo = grad_of(lambda x, lo: mg.clip(x, min=lo), x, lo)
     np.testing.assert_array_equal(gx, [1.0, 0.0, 1.0])
     np.testing.assert_array_equal(glo, [0.0, 1.0, 0.0])
     x, hi = _t([0.0, -1.0, 1.0]), _t([0.0, 0.0, 0.0])
-    gx, ghi = _grad(lambda x, hi: x.clamp(max=hi), x, hi)
+    gx, ghi = grad_of(lambda x, hi: x.clamp(max=hi), x, hi)
     np.testing.assert_array_equal(gx, [1.0, 1.0, 0.0])
     np.testing.assert_array_equal(ghi, [0.0, 0.0, 1.0])
 
@@ -185,7 +180,7 @@ def test_clip_array_bounds_are_constants_and_scalar_bounds_still_work():
     x = _t([-2.0, 0.0, 2.0])
     y = mg.clip(x, np.array([-1.0, -1.0, -1.0]), [1.0, 1.0, 3.0])
     np.testing.assert_array_equal(y.data, [-1.0, 0.0, 2.0])
-    np.testing.assert_array_equal(_grad(lambda x: mg.clip(x, -1.0, 1.0), x)[0], [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(grad_of(lambda x: mg.clip(x, -1.0, 1.0), x)[0], [0.0, 1.0, 0.0])
     assert mg.clip(mg.tensor([1, 5, 9]), mg.tensor([2, 2, 2]), None).dtype == np.int64  # an absent bound keeps ints
     with pytest.raises(ValueError, match="clip: at least one"):
         mg.clip(x)
@@ -201,7 +196,7 @@ def _others_product(v):
                          ids=["no_zero", "one_zero", "two_zeros", "all_zeros", "one_element"])
 def test_prod_gradient_is_the_product_of_the_others_without_dividing(values, strict):
     x = _t(values)
-    (g,) = _grad(mg.prod, x)
+    (g,) = grad_of(mg.prod, x)
     np.testing.assert_array_equal(g, _others_product(np.array(values)))  # one zero: the others; two: 0
     assert gradgradcheck(mg.prod, [_t(values)])
 
@@ -209,7 +204,7 @@ def test_prod_gradient_is_the_product_of_the_others_without_dividing(values, str
 def test_prod_over_axes_with_zeros_matches_loops(strict):
     x = np.array([[[0.0, 2.0], [3.0, 0.0]], [[1.5, -1.0], [0.0, 0.0]]])
     t = _t(x)
-    (g,) = _grad(lambda t: mg.prod(t, axis=(0, 2)), t)
+    (g,) = grad_of(lambda t: mg.prod(t, axis=(0, 2)), t)
     expected = np.zeros_like(x)
     for j in range(2):
         block = x[:, j, :].reshape(-1)
@@ -229,7 +224,7 @@ def _cumprod_grad_by_loops(x, g):
                          ids=["no_zero", "one_zero", "two_zeros", "last_zero", "only_zero", "underflowing_product"])
 def test_cumprod_gradient_is_exact_at_zeros(values, strict):
     x, g = np.array(values), np.array([0.3, -1.2, 0.7, 2.0])[:len(values)]
-    (got,) = _grad(mg.cumprod, _t(values), upstream=g)
+    (got,) = grad_of(mg.cumprod, _t(values), upstream=g)
     np.testing.assert_allclose(got, _cumprod_grad_by_loops(x, g), rtol=1e-14, atol=0)
     assert gradcheck(mg.cumprod, [_t(values)]) if max(np.abs(values)) < 10 else True
     assert gradgradcheck(mg.cumprod, [_t(values)]) if max(np.abs(values)) < 10 else True
@@ -249,7 +244,7 @@ def test_cumprod_gradient_for_every_scan_length(n):
     x = np.random.default_rng(n).uniform(-1.5, 1.5, (2, n))
     x[1, n // 2] = 0.0
     g = np.random.default_rng(n + 1).uniform(-1, 1, (2, n))
-    (got,) = _grad(lambda t: mg.cumprod(t, axis=1), _t(x), upstream=g)
+    (got,) = grad_of(lambda t: mg.cumprod(t, axis=1), _t(x), upstream=g)
     expected = np.stack([_cumprod_grad_by_loops(x[r], g[r]) for r in range(2)])
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
 
@@ -268,7 +263,7 @@ def test_cumsum_and_cumprod_flatten_when_axis_is_none_as_numpy():
 
 def test_cumsum_gradient_is_the_reversed_cumulative_sum():
     g = np.array([1.0, 2.0, 3.0, 4.0])
-    (got,) = _grad(mg.cumsum, _t([5.0, 6.0, 7.0, 8.0]), upstream=g)
+    (got,) = grad_of(mg.cumsum, _t([5.0, 6.0, 7.0, 8.0]), upstream=g)
     np.testing.assert_array_equal(got, [10.0, 9.0, 7.0, 4.0])
 
 
@@ -344,13 +339,13 @@ def test_einsum_values_and_derivatives(subscripts, shapes):
 
 def test_einsum_gradient_of_an_index_only_one_operand_has_is_broadcast():
     a, b = _t(np.arange(6.0).reshape(2, 3)), _t([1.0, 2.0])
-    ga, gb = _grad(lambda a, b: mg.einsum("ij,k->i", a, b), a, b)  # j summed in a alone, k in b alone
+    ga, gb = grad_of(lambda a, b: mg.einsum("ij,k->i", a, b), a, b)  # j summed in a alone, k in b alone
     np.testing.assert_array_equal(ga, np.full((2, 3), 3.0))
     np.testing.assert_array_equal(gb, np.full(2, 15.0))
 
 
 def test_einsum_diagonal_gradient_lands_on_the_diagonal_only():
-    (g,) = _grad(lambda m: mg.einsum("ii->", m), _t(np.ones((3, 3))))
+    (g,) = grad_of(lambda m: mg.einsum("ii->", m), _t(np.ones((3, 3))))
     np.testing.assert_array_equal(g, np.eye(3))
 
 
@@ -358,7 +353,7 @@ def test_einsum_takes_array_likes_and_the_same_tensor_twice():
     out = mg.einsum("i,i", [1.0, 2.0], np.array([3.0, 4.0]))
     assert isinstance(out, mg.Tensor) and out.item() == 11.0
     x = _t([1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(_grad(lambda x: mg.einsum("i,i->", x, x), x)[0], 2 * x.data)
+    np.testing.assert_array_equal(grad_of(lambda x: mg.einsum("i,i->", x, x), x)[0], 2 * x.data)
 
 
 @pytest.mark.parametrize("subscripts, shapes, error, match", [
@@ -406,7 +401,7 @@ def test_flip_roll_tril_triu_are_their_own_adjoints():
                        (lambda t: mg.roll(t, (1, -2), axis=(0, 1)), lambda g: np.roll(g, (-1, 2), axis=(0, 1))),
                        (lambda t: mg.tril(t, -1), lambda g: np.tril(g, -1)),
                        (lambda t: t.triu(1), lambda g: np.triu(g, 1))):
-        (got,) = _grad(f, _t(x), upstream=g)
+        (got,) = grad_of(f, _t(x), upstream=g)
         np.testing.assert_array_equal(got, adjoint(g))
 
 

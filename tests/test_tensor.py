@@ -5,17 +5,11 @@ import pytest
 
 import minigrad as mg
 from minigrad.tensor import Tensor
+from helpers import grad_of
 
 
 def f64(values, requires_grad=True):
     return mg.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
-
-
-def grad_of(fn, *inputs, upstream=None):
-    """Run fn(*inputs), backprop `upstream` (ones by default) and return each input's gradient array."""
-    y = fn(*inputs)
-    y.backward(np.ones(y.shape) if upstream is None else upstream)
-    return [x.grad.data for x in inputs]
 
 
 @pytest.fixture

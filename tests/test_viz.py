@@ -383,8 +383,6 @@ def test_clusters_nest_and_repeat_calls():
 
 def test_clusters_with_nn_sequential():
     nn = mg.nn
-    if not hasattr(nn, "Linear"):
-        pytest.skip("nn.Linear is not written yet")
     mg.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     x = mg.tensor(np.ones((4, 2), dtype=np.float32))
